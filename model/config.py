@@ -1,0 +1,41 @@
+"""Named constants shared by training, evaluation and the app."""
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# The fixed class order: index i of every softmax output is CLASS_NAMES[i].
+CLASS_NAMES = ("glioma", "meningioma", "notumor", "pituitary")
+CLASS_LABELS = {
+    "glioma": "Glioma",
+    "meningioma": "Meningioma",
+    "notumor": "No tumour",
+    "pituitary": "Pituitary tumour",
+}
+
+DATA_ENV_VAR = "BRAIN_MRI_DATA"
+DEFAULT_DATA_DIR = PROJECT_ROOT.parent / "shared" / "data" / "brain-tumor-mri"
+TRAIN_SPLIT = "Training"
+TEST_SPLIT = "Testing"
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+
+WEIGHTS_DIR = PROJECT_ROOT / "model" / "weights"
+CACHE_ENV_VAR = "BRAIN_MRI_CACHE"
+DEFAULT_CACHE_DIR = PROJECT_ROOT / ".cache"
+
+# Near-duplicate rule: 256-bit difference hashes within this Hamming distance.
+HASH_SIZE = 16
+NEAR_DUPLICATE_DISTANCE = 5
+
+SEED = 1337
+
+
+def default_data_dir() -> Path:
+    """Returns the dataset folder: $BRAIN_MRI_DATA if set, else the shared copy."""
+    return Path(os.environ.get(DATA_ENV_VAR, DEFAULT_DATA_DIR))
+
+
+def cache_dir() -> Path:
+    """Returns the folder for decoded-image and duplicate caches."""
+    return Path(os.environ.get(CACHE_ENV_VAR, DEFAULT_CACHE_DIR))

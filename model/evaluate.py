@@ -1,0 +1,134 @@
+"""Evaluates a saved model and writes its report.
+
+Usage:
+    python -m model.evaluate --weights model/weights/baseline.keras
+    python -m model.evaluate --weights model/weights/resnet50.keras \\
+        --data ../shared/data/external-radiopaedia-dev --split external
+
+Without ``--split`` the dataset folder must hold ``Testing/``: the model is
+measured on the official Testing split and on the leak-free subset (Testing
+images with no near-duplicate in Training, found by ``model.dedup``). With
+``--split NAME``, ``--data`` is any folder of class subfolders, which may hold
+only some of the four classes.
+"""
+
+import argparse
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from model import config
+from model.cards import card_path, read_json, report_path, write_json
+from model.data import ImageList, folder_sha256, list_images, load_arrays
+from model.dedup import cached_duplicates
+from model.metrics import classification_metrics
+
+PREDICT_BATCH = 64
+PROBABILITY_DECIMALS = 5
+
+
+def predict_probabilities(model: keras.Model, images: np.ndarray) -> np.ndarray:
+    """Returns the softmax of ``model`` for (N, size, size, 3) uint8 images, as (N, 4) float32."""
+    return np.asarray(model.predict(images, batch_size=PREDICT_BATCH, verbose=0), dtype=np.float32)
+
+
+def split_result(model: keras.Model, images: ImageList, arrays: np.ndarray) -> dict:
+    """Returns the metrics of one split plus the per-image predictions behind them."""
+    probabilities = predict_probabilities(model, arrays)
+    result = classification_metrics(probabilities, images.labels)
+    result["files"] = list(images.paths)
+    result["labels"] = images.labels.tolist()
+    result["probabilities"] = np.round(probabilities, PROBABILITY_DECIMALS).tolist()
+    return result
+
+
+def kaggle_splits(data_dir: Path) -> dict[str, ImageList]:
+    """Returns the official Testing split and its leak-free subset."""
+    official = list_images(data_dir / config.TEST_SPLIT)
+    leak_free = set(cached_duplicates(data_dir).leak_free_test)
+    keep = np.array([path in leak_free for path in official.paths])
+    return {"official": official, "leak_free": official.subset(keep)}
+
+
+def evaluate(weights: Path, data_dir: Path, split: str | None = None) -> dict:
+    """Evaluates ``weights`` and merges the results into its report file.
+
+    Args:
+        weights: Path to a ``.keras`` file with a model card beside it.
+        data_dir: Kaggle-layout folder (no ``split``) or a folder of class
+            subfolders (with ``split``).
+        split: Name under which to store a custom folder's results.
+
+    Returns:
+        The updated report.
+    """
+    weights = Path(weights)
+    model = keras.saving.load_model(weights, safe_mode=True, compile=False)
+    size = int(model.input_shape[1])
+    data_dir = Path(data_dir)
+    if split is None:
+        splits = kaggle_splits(data_dir)
+        data_hash = folder_sha256(data_dir)
+    else:
+        splits = {split: list_images(data_dir)}
+        data_hash = folder_sha256(data_dir)
+
+    report_file = report_path(weights)
+    report = read_json(report_file) if report_file.exists() else {"splits": {}}
+    report["model"] = weights.stem
+    for name, images in splits.items():
+        arrays = load_arrays(images, size)
+        result = split_result(model, images, arrays)
+        result["data"] = {"folder": str(data_dir), "sha256": data_hash}
+        report["splits"][name] = result
+        print(
+            f"{name:10s} {result['images']:5d} images  accuracy {result['accuracy']:.4f}  "
+            f"macro-F1 {result['macro_f1']:.4f}  ECE {result['expected_calibration_error']:.4f}"
+        )
+    write_json(report_file, report)
+    _update_card_metrics(weights, report)
+    return report
+
+
+def _update_card_metrics(weights: Path, report: dict) -> None:
+    """Copies each split's headline numbers into the model card."""
+    path = card_path(weights)
+    if not path.exists():
+        return
+    card = read_json(path)
+    card["metrics"] = {
+        name: {
+            "images": result["images"],
+            "accuracy": round(result["accuracy"], 4),
+            "macro_f1": round(result["macro_f1"], 4),
+            "recall": {
+                k: round(v["recall"], 4) for k, v in result["per_class"].items() if v["support"]
+            },
+        }
+        for name, result in report["splits"].items()
+    }
+    write_json(path, card)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--weights", type=Path, required=True, help="the .keras file to evaluate")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=config.default_data_dir(),
+        help="dataset folder (default: $BRAIN_MRI_DATA or the shared copy)",
+    )
+    parser.add_argument(
+        "--split", default=None, help="name for a custom folder of class subfolders given by --data"
+    )
+    args = parser.parse_args(argv)
+    if not args.weights.is_file():
+        parser.error(f"{args.weights} does not exist; pass a .keras file from model/weights/.")
+    evaluate(args.weights, args.data, args.split)
+    print(f"wrote {report_path(args.weights)}")
+
+
+if __name__ == "__main__":
+    main()

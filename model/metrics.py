@@ -1,0 +1,88 @@
+"""Classification metrics computed from predicted probabilities.
+
+Pure functions over numpy arrays (no model, no files), so they are easy to
+test and the same numbers come out of training, evaluation and the app.
+"""
+
+import numpy as np
+from sklearn.metrics import (
+    accuracy_score,
+    confusion_matrix,
+    f1_score,
+    precision_recall_fscore_support,
+    roc_auc_score,
+)
+
+from model import config
+
+CALIBRATION_BINS = 15
+
+
+def expected_calibration_error(
+    probabilities: np.ndarray, labels: np.ndarray, bins: int = CALIBRATION_BINS
+) -> float:
+    """Returns the expected calibration error of the top-1 confidence.
+
+    Args:
+        probabilities: (N, classes) softmax outputs.
+        labels: (N,) true class indices.
+        bins: Number of equal-width confidence bins.
+    """
+    confidence = probabilities.max(axis=1)
+    correct = probabilities.argmax(axis=1) == labels
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    error = 0.0
+    for low, high in zip(edges[:-1], edges[1:]):
+        in_bin = (confidence > low) & (confidence <= high)
+        if in_bin.any():
+            error += in_bin.mean() * abs(correct[in_bin].mean() - confidence[in_bin].mean())
+    return float(error)
+
+
+def classification_metrics(probabilities: np.ndarray, labels: np.ndarray) -> dict:
+    """Computes every metric a report holds.
+
+    Classes absent from ``labels`` (pituitary in a three-class external set)
+    still count as possible predictions: predicting them is simply wrong.
+
+    Args:
+        probabilities: (N, 4) softmax outputs in ``config.CLASS_NAMES`` order.
+        labels: (N,) true class indices.
+
+    Returns:
+        accuracy, macro_f1 (over the classes present), per-class
+        precision/recall/f1/support, confusion matrix (rows: true class),
+        one-vs-rest ROC-AUC per present class and their macro mean, ECE.
+    """
+    predictions = probabilities.argmax(axis=1)
+    all_classes = list(range(len(config.CLASS_NAMES)))
+    present = sorted(set(labels.tolist()))
+    precision, recall, f1, support = precision_recall_fscore_support(
+        labels, predictions, labels=all_classes, zero_division=0
+    )
+    per_class = {
+        name: {
+            "precision": float(precision[i]),
+            "recall": float(recall[i]),
+            "f1": float(f1[i]),
+            "support": int(support[i]),
+        }
+        for i, name in enumerate(config.CLASS_NAMES)
+    }
+    auc = {}
+    for k in present:
+        positives = labels == k
+        if 0 < positives.sum() < len(labels):
+            auc[config.CLASS_NAMES[k]] = float(roc_auc_score(positives, probabilities[:, k]))
+    return {
+        "images": int(len(labels)),
+        "accuracy": float(accuracy_score(labels, predictions)),
+        "macro_f1": float(
+            f1_score(labels, predictions, labels=present, average="macro", zero_division=0)
+        ),
+        "per_class": per_class,
+        "confusion_matrix": confusion_matrix(labels, predictions, labels=all_classes).tolist(),
+        "roc_auc": auc,
+        "roc_auc_macro": float(np.mean(list(auc.values()))) if auc else None,
+        "expected_calibration_error": expected_calibration_error(probabilities, labels),
+    }

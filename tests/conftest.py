@@ -1,0 +1,75 @@
+"""Shared fixtures: a tiny generated dataset in the Kaggle layout."""
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from model import config  # noqa: E402
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SAMPLES_DIR = PROJECT_ROOT / "assets" / "samples"
+
+
+def synthetic_scan(class_index: int, variant: int, size: int = 48) -> np.ndarray:
+    """A grey 'head' with a bright blob whose place depends on the class.
+
+    Returns:
+        uint8 array (size, size) - a different image for every variant.
+    """
+    rng = np.random.default_rng(1000 * class_index + variant)
+    yy, xx = np.mgrid[0:size, 0:size] / size
+    head = ((xx - 0.5) ** 2 + (yy - 0.5) ** 2 < 0.2).astype(float) * 90
+    centres = [(0.3, 0.3), (0.3, 0.7), (0.5, 0.5), (0.7, 0.5)]
+    if class_index != 2:  # notumor has no blob
+        cy, cx = centres[class_index]
+        head += ((xx - cx) ** 2 + (yy - cy) ** 2 < 0.01).astype(float) * 150
+    head += rng.normal(0, 25, (size, size))
+    return np.clip(head, 0, 255).astype(np.uint8)
+
+
+MODES = ("L", "RGB", "RGBA", "P")
+
+
+def write_scan(array: np.ndarray, path: Path, mode: str) -> None:
+    image = Image.fromarray(array, mode="L").convert(mode)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.save(path, format="PNG")
+
+
+@pytest.fixture(scope="session")
+def tiny_dataset(tmp_path_factory) -> Path:
+    """Kaggle-layout folder: 8 Training and 3 Testing images per class.
+
+    Planted duplicates: Testing/glioma/t0.png is a byte copy of
+    Training/glioma/g0.png; Testing/meningioma/t0.png is g0 of meningioma with
+    one pixel changed (near-duplicate); Training/pituitary/g7.png is a copy of
+    Training/pituitary/g6.png (a group inside Training).
+    """
+    root = tmp_path_factory.mktemp("tiny-data")
+    for index, name in enumerate(config.CLASS_NAMES):
+        for variant in range(8):
+            array = synthetic_scan(index, variant)
+            if name == "pituitary" and variant == 7:
+                array = synthetic_scan(index, 6)
+            write_scan(array, root / "Training" / name / f"g{variant}.png", "L")
+        for variant in range(3):
+            array = synthetic_scan(index, 100 + variant)
+            mode = MODES[(index + variant) % len(MODES)]
+            write_scan(array, root / "Testing" / name / f"t{variant}.png", mode)
+    train_glioma = root / "Training" / "glioma" / "g0.png"
+    (root / "Testing" / "glioma" / "t0.png").write_bytes(train_glioma.read_bytes())
+    near = synthetic_scan(1, 0)
+    near[0, 0] = 255 - near[0, 0]
+    write_scan(near, root / "Testing" / "meningioma" / "t0.png", "L")
+    return root
+
+
+@pytest.fixture(autouse=True)
+def isolated_cache(tmp_path, monkeypatch):
+    """Each test caches decoded images and duplicate lists in its own folder."""
+    monkeypatch.setenv(config.CACHE_ENV_VAR, str(tmp_path / "cache"))

@@ -1,0 +1,31 @@
+import numpy as np
+import pytest
+
+from model.metrics import classification_metrics, expected_calibration_error
+
+
+def test_perfectly_calibrated_confidences_have_zero_error():
+    probabilities = np.array([[1.0, 0, 0, 0], [0, 1.0, 0, 0]])
+    assert expected_calibration_error(probabilities, np.array([0, 1])) == 0.0
+
+
+def test_overconfident_wrong_answers_have_large_error():
+    probabilities = np.array([[0.99, 0.01, 0, 0]] * 4)
+    assert expected_calibration_error(probabilities, np.array([1, 1, 1, 1])) == pytest.approx(0.99)
+
+
+def test_metrics_on_three_classes_count_pituitary_predictions_as_wrong():
+    labels = np.array([0, 0, 1, 2])
+    probabilities = np.array([
+        [0.9, 0.05, 0.03, 0.02],
+        [0.1, 0.1, 0.1, 0.7],  # glioma called pituitary: wrong
+        [0.1, 0.8, 0.05, 0.05],
+        [0.1, 0.1, 0.7, 0.1],
+    ])
+    result = classification_metrics(probabilities, labels)
+    assert result["accuracy"] == 0.75
+    assert result["per_class"]["glioma"]["recall"] == 0.5
+    assert result["per_class"]["pituitary"]["support"] == 0
+    assert result["confusion_matrix"][0] == [1, 0, 0, 1]
+    assert set(result["roc_auc"]) == {"glioma", "meningioma", "notumor"}
+    assert np.isfinite(result["macro_f1"])

@@ -1,0 +1,114 @@
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from model import cards, evaluate, train
+from model.data import list_images, load_arrays
+from model.dedup import cached_duplicates
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_dataset, tmp_path_factory):
+    """One real `model.train` run: baseline, 32 px, one epoch, on the tiny dataset."""
+    root = tmp_path_factory.mktemp("train")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("BRAIN_MRI_CACHE", str(root / "cache"))
+        train.main([
+            "--arch", "baseline", "--data", str(tiny_dataset), "--out", str(root / "out"),
+            "--runs", str(root / "runs"), "--image-size", "32", "--epochs", "1",
+            "--batch-size", "8", "--val-fraction", "0.25",
+        ])
+    return root / "out" / "baseline.keras"
+
+
+def test_training_writes_every_artifact(trained):
+    for path in (trained, cards.card_path(trained), cards.history_path(trained),
+                 cards.report_path(trained)):
+        assert path.is_file(), path
+    card = cards.read_json(cards.card_path(trained))
+    assert card["classes"] == ["glioma", "meningioma", "notumor", "pituitary"]
+    assert card["input_size"] == 32
+    assert card["keras_sha256"] == cards.file_sha256(trained)
+    assert card["data"]["dedup_summary"]["test_with_near_duplicate_in_train"] == 2
+    assert card["data"]["train_images"] + card["data"]["validation_images"] == 29
+    assert card["epochs_run"] == 1
+    history = cards.read_json(cards.history_path(trained))
+    assert len(history["loss"]) == 1 and "val_accuracy" in history
+
+
+def test_shipped_model_is_float32_without_optimizer_and_loads_safely(trained):
+    model = keras.saving.load_model(trained, safe_mode=True, compile=False)
+    assert model.optimizer is None
+    assert {w.dtype for w in model.weights} == {"float32"}
+
+
+def test_report_holds_official_and_leak_free_splits(trained):
+    report = cards.read_json(cards.report_path(trained))
+    assert report["splits"]["official"]["images"] == 12
+    assert report["splits"]["leak_free"]["images"] == 10
+    assert len(report["splits"]["official"]["confusion_matrix"]) == 4
+    card = cards.read_json(cards.card_path(trained))
+    assert card["metrics"]["leak_free"]["accuracy"] == pytest.approx(
+        report["splits"]["leak_free"]["accuracy"], abs=1e-4)
+
+
+def test_evaluate_a_folder_with_three_classes(trained, tiny_dataset, tmp_path):
+    external = tmp_path / "external"
+    for name in ("glioma", "meningioma", "notumor"):
+        (external / name).mkdir(parents=True)
+        for file in (tiny_dataset / "Testing" / name).iterdir():
+            (external / name / file.name).write_bytes(file.read_bytes())
+    evaluate.main(["--weights", str(trained), "--data", str(external), "--split", "external"])
+    report = cards.read_json(cards.report_path(trained))
+    assert report["splits"]["external"]["images"] == 9
+    assert report["splits"]["external"]["per_class"]["pituitary"]["support"] == 0
+    assert "official" in report["splits"]  # earlier splits are kept
+
+
+def test_evaluation_reproduces_the_reported_predictions(trained, tiny_dataset):
+    report = cards.read_json(cards.report_path(trained))["splits"]["official"]
+    model = keras.saving.load_model(trained, safe_mode=True, compile=False)
+    images = list_images(tiny_dataset / "Testing")
+    probabilities = evaluate.predict_probabilities(model, load_arrays(images, 32))
+    assert list(images.paths) == report["files"]
+    np.testing.assert_allclose(probabilities, report["probabilities"], atol=1e-5)
+
+
+def test_validation_never_shares_a_near_duplicate_with_training(tiny_dataset):
+    kept = set(cached_duplicates(tiny_dataset).train_kept)
+    assert "pituitary/g7.png" not in kept  # collapsed into g6 before splitting
+
+
+def test_existing_unfinished_run_is_not_overwritten(tiny_dataset, tmp_path):
+    (tmp_path / "runs" / "baseline").mkdir(parents=True)
+    with pytest.raises(SystemExit, match="--resume"):
+        train.train(train.TrainConfig(data=tiny_dataset, runs=tmp_path / "runs",
+                                      out=tmp_path / "out").resolved())
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--arch", "vgg"], "--arch must be one of"),
+        (["--weights", "random"], "--weights must be none or imagenet"),
+        (["--arch", "baseline", "--weights", "imagenet"], "no ImageNet weights"),
+        (["--image-size", "16"], "too small"),
+        (["--epochs", "0"], "at least 1"),
+        (["--val-fraction", "0.7"], "between 0 and 0.5"),
+        (["--arch", "resnet50", "--weights", "imagenet", "--epochs", "2"], "exceed --head-epochs"),
+        (["--data", "/nonexistent"], "Download the Kaggle"),
+    ],
+)
+def test_bad_flags_fail_early_with_a_fix(flags, message, capsys):
+    with pytest.raises(SystemExit):
+        train.parse_config(flags)
+    assert message in capsys.readouterr().err
+
+
+def test_defaults_come_from_the_architecture(tiny_dataset):
+    cfg = train.parse_config(["--arch", "resnet50", "--data", str(tiny_dataset)])
+    assert cfg.image_size == train.ARCH_DEFAULTS["resnet50"]["image_size"]
+    assert cfg.name == "resnet50"
+    assert json.dumps(cfg.epochs)
