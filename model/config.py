@@ -21,6 +21,7 @@ TEST_SPLIT = "Testing"
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 
 WEIGHTS_DIR = PROJECT_ROOT / "model" / "weights"
+WEIGHTS_ENV_VAR = "BRAIN_MRI_WEIGHTS"
 CACHE_ENV_VAR = "BRAIN_MRI_CACHE"
 DEFAULT_CACHE_DIR = PROJECT_ROOT / ".cache"
 
@@ -39,3 +40,8 @@ def default_data_dir() -> Path:
 def cache_dir() -> Path:
     """Returns the folder for decoded-image and duplicate caches."""
     return Path(os.environ.get(CACHE_ENV_VAR, DEFAULT_CACHE_DIR))
+
+
+def weights_dir() -> Path:
+    """Returns the folder of registered models: $BRAIN_MRI_WEIGHTS if set, else model/weights/."""
+    return Path(os.environ.get(WEIGHTS_ENV_VAR, WEIGHTS_DIR))

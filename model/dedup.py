@@ -194,6 +194,7 @@ def cached_duplicates(data_dir: Path) -> DuplicateReport:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Command line: find duplicates, print the summary, write the JSON list."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--data",

@@ -1,4 +1,4 @@
-"""Evaluates a saved model and writes its report.
+r"""Evaluates a saved model and writes its report.
 
 Usage:
     python -m model.evaluate --weights model/weights/baseline.keras
@@ -112,6 +112,7 @@ def _update_card_metrics(weights: Path, report: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Command line: evaluate one .keras file and write its report."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--weights", type=Path, required=True, help="the .keras file to evaluate")
     parser.add_argument(

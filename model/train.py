@@ -44,8 +44,8 @@ logger = logging.getLogger(__name__)
 # Per-architecture defaults, found by the measured runs in docs/training.md.
 ARCH_DEFAULTS = {
     "baseline": {
-        "image_size": 128,
-        "epochs": 14,
+        "image_size": 96,
+        "epochs": 12,
         "learning_rate": 2e-3,
         "weight_decay": 1e-4,
         "label_smoothing": 0.0,
@@ -98,7 +98,8 @@ class TrainConfig:
     augment_strength: float = field(
         default=1.0,
         metadata={
-            "help": "scales rotation, zoom, shift, contrast and brightness augmentation (0 turns off)"
+            "help": "scales rotation, zoom, shift, contrast and brightness augmentation "
+            "(0: flips only)"
         },
     )
     head_epochs: int = field(
@@ -121,8 +122,8 @@ class TrainConfig:
     data: Path = field(
         default_factory=config.default_data_dir,
         metadata={
-            "help": f"dataset folder holding Training/ and Testing/ (default ${config.DATA_ENV_VAR} "
-            "or ../shared/data/brain-tumor-mri)"
+            "help": "dataset folder holding Training/ and Testing/ "
+            f"(default ${config.DATA_ENV_VAR} or ../shared/data/brain-tumor-mri)"
         },
     )
     out: Path = field(default=config.WEIGHTS_DIR, metadata={"help": "folder for the artifacts"})
@@ -588,6 +589,7 @@ def train(cfg: TrainConfig) -> Path:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Command line: train, export, evaluate and document one model."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     train(parse_config(argv))
 

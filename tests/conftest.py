@@ -9,6 +9,8 @@ from PIL import Image
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import keras  # noqa: E402
+
 from model import config  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -73,3 +75,40 @@ def tiny_dataset(tmp_path_factory) -> Path:
 def isolated_cache(tmp_path, monkeypatch):
     """Each test caches decoded images and duplicate lists in its own folder."""
     monkeypatch.setenv(config.CACHE_ENV_VAR, str(tmp_path / "cache"))
+
+
+def tiny_classifier_model(size: int = 8):
+    """A tiny Functional CNN with the project's input/output contract (8x8x3 by default)."""
+    inputs = keras.Input((size, size, 3), name="image")
+    x = keras.layers.Rescaling(1.0 / 255)(inputs)
+    x = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="last_conv")(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    x = keras.layers.Dense(4)(x)
+    outputs = keras.layers.Activation("softmax", name="probabilities")(x)
+    return keras.Model(inputs, outputs)
+
+
+@pytest.fixture
+def tiny_weights_dir(tmp_path):
+    """A weights folder holding one registered tiny model with its card."""
+    from model.cards import file_sha256, write_json
+
+    folder = tmp_path / "weights"
+    folder.mkdir()
+    keras.utils.set_random_seed(0)
+    weights = folder / "tiny.keras"
+    tiny_classifier_model().save(weights)
+    write_json(
+        folder / "tiny.json",
+        {
+            "name": "tiny",
+            "architecture": "tiny",
+            "classes": list(config.CLASS_NAMES),
+            "input_size": 8,
+            "gradcam_layer": "last_conv",
+            "low_confidence_threshold": 0.5,
+            "keras_sha256": file_sha256(weights),
+            "metrics": {"leak_free": {"accuracy": 0.5}},
+        },
+    )
+    return folder

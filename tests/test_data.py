@@ -23,7 +23,8 @@ def test_folder_with_only_some_classes(tmp_path, tiny_dataset):
     for name in ("glioma", "notumor"):
         (tmp_path / name).mkdir()
         (tmp_path / name / "a.png").write_bytes(
-            (tiny_dataset / "Training" / name / "g1.png").read_bytes())
+            (tiny_dataset / "Training" / name / "g1.png").read_bytes()
+        )
     (tmp_path / "unrelated").mkdir()
     images = list_images(tmp_path)
     assert images.paths == ("glioma/a.png", "notumor/a.png")

@@ -16,12 +16,14 @@ def test_overconfident_wrong_answers_have_large_error():
 
 def test_metrics_on_three_classes_count_pituitary_predictions_as_wrong():
     labels = np.array([0, 0, 1, 2])
-    probabilities = np.array([
-        [0.9, 0.05, 0.03, 0.02],
-        [0.1, 0.1, 0.1, 0.7],  # glioma called pituitary: wrong
-        [0.1, 0.8, 0.05, 0.05],
-        [0.1, 0.1, 0.7, 0.1],
-    ])
+    probabilities = np.array(
+        [
+            [0.9, 0.05, 0.03, 0.02],
+            [0.1, 0.1, 0.1, 0.7],  # glioma called pituitary: wrong
+            [0.1, 0.8, 0.05, 0.05],
+            [0.1, 0.1, 0.7, 0.1],
+        ]
+    )
     result = classification_metrics(probabilities, labels)
     assert result["accuracy"] == 0.75
     assert result["per_class"]["glioma"]["recall"] == 0.5

@@ -15,17 +15,36 @@ def trained(tiny_dataset, tmp_path_factory):
     root = tmp_path_factory.mktemp("train")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("BRAIN_MRI_CACHE", str(root / "cache"))
-        train.main([
-            "--arch", "baseline", "--data", str(tiny_dataset), "--out", str(root / "out"),
-            "--runs", str(root / "runs"), "--image-size", "32", "--epochs", "1",
-            "--batch-size", "8", "--val-fraction", "0.25",
-        ])
+        train.main(
+            [
+                "--arch",
+                "baseline",
+                "--data",
+                str(tiny_dataset),
+                "--out",
+                str(root / "out"),
+                "--runs",
+                str(root / "runs"),
+                "--image-size",
+                "32",
+                "--epochs",
+                "1",
+                "--batch-size",
+                "8",
+                "--val-fraction",
+                "0.25",
+            ]
+        )
     return root / "out" / "baseline.keras"
 
 
 def test_training_writes_every_artifact(trained):
-    for path in (trained, cards.card_path(trained), cards.history_path(trained),
-                 cards.report_path(trained)):
+    for path in (
+        trained,
+        cards.card_path(trained),
+        cards.history_path(trained),
+        cards.report_path(trained),
+    ):
         assert path.is_file(), path
     card = cards.read_json(cards.card_path(trained))
     assert card["classes"] == ["glioma", "meningioma", "notumor", "pituitary"]
@@ -51,7 +70,8 @@ def test_report_holds_official_and_leak_free_splits(trained):
     assert len(report["splits"]["official"]["confusion_matrix"]) == 4
     card = cards.read_json(cards.card_path(trained))
     assert card["metrics"]["leak_free"]["accuracy"] == pytest.approx(
-        report["splits"]["leak_free"]["accuracy"], abs=1e-4)
+        report["splits"]["leak_free"]["accuracy"], abs=1e-4
+    )
 
 
 def test_evaluate_a_folder_with_three_classes(trained, tiny_dataset, tmp_path):
@@ -84,8 +104,11 @@ def test_validation_never_shares_a_near_duplicate_with_training(tiny_dataset):
 def test_existing_unfinished_run_is_not_overwritten(tiny_dataset, tmp_path):
     (tmp_path / "runs" / "baseline").mkdir(parents=True)
     with pytest.raises(SystemExit, match="--resume"):
-        train.train(train.TrainConfig(data=tiny_dataset, runs=tmp_path / "runs",
-                                      out=tmp_path / "out").resolved())
+        train.train(
+            train.TrainConfig(
+                data=tiny_dataset, runs=tmp_path / "runs", out=tmp_path / "out"
+            ).resolved()
+        )
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,47 @@
+"""Brain MRI classifier: entry point. Run with ``streamlit run app.py``."""
+
+import streamlit as st
+
+from model.explain import METHODS
+from model.overlay import COLORMAPS
+from pages.common import (
+    SIDEBAR_COLORMAP,
+    SIDEBAR_METHOD,
+    SIDEBAR_OPACITY,
+    SIDEBAR_WEIGHTS,
+    registered_models,
+)
+
+st.set_page_config(
+    page_title="Brain MRI classifier", page_icon=":material/neurology:", layout="wide"
+)
+
+pages = [
+    st.Page("pages/predict.py", title="Classify a scan", icon=":material/search:", default=True),
+    st.Page("pages/compare.py", title="Compare models", icon=":material/bar_chart:"),
+    st.Page("pages/about.py", title="About", icon=":material/info:"),
+]
+navigation = st.navigation(pages)
+
+with st.sidebar:
+    models = registered_models()
+    if models:
+        st.selectbox(
+            "Model weights",
+            options=[entry.name for entry in models],
+            format_func=lambda name: next(e.label for e in models if e.name == name),
+            key=SIDEBAR_WEIGHTS,
+            help="Every model in model/weights/ with its leak-free test accuracy.",
+        )
+    st.radio(
+        "Explanation",
+        options=list(METHODS),
+        key=SIDEBAR_METHOD,
+        horizontal=True,
+        help="How the heatmap of where the model looked is computed.",
+    )
+    st.slider("Heatmap opacity", 0.0, 1.0, 0.45, 0.05, key=SIDEBAR_OPACITY)
+    st.selectbox("Colour map", options=list(COLORMAPS), key=SIDEBAR_COLORMAP)
+    st.caption("For education and research only. Not a medical device.")
+
+navigation.run()

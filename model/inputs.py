@@ -1,0 +1,106 @@
+"""Turns uploaded bytes into an RGB array, or a plain-words reason why not.
+
+The type is detected from the content, never from the file name. Limits are
+checked from the header, before any pixel is decoded.
+"""
+
+import io
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from model.preprocessing import to_rgb
+
+MAX_UPLOAD_MEGABYTES = 25
+MAX_UPLOAD_BYTES = MAX_UPLOAD_MEGABYTES * 1024 * 1024
+MAX_PIXELS = 50_000_000  # about 7000 x 7000
+MIN_SIDE = 32
+MAX_ASPECT_RATIO = 4.0
+ACCEPTED_FORMATS = ("JPEG", "PNG", "BMP", "TIFF", "WEBP", "GIF")
+UPLOAD_EXTENSIONS = ("jpg", "jpeg", "png", "bmp", "tif", "tiff", "webp", "gif")
+
+# Pillow refuses anything twice this size outright, and we refuse anything
+# above it from the header (see decode_upload).
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+
+
+class InputError(ValueError):
+    """An upload that cannot be classified; the message is meant for the user."""
+
+
+@dataclass
+class DecodedImage:
+    """An uploaded image ready for ``preprocessing.to_model_input``.
+
+    Attributes:
+        rgb: uint8 array (height, width, 3).
+        kind: Detected format, e.g. "JPEG".
+        notes: Things the user should know (first frame used, rotated, ...).
+    """
+
+    rgb: np.ndarray
+    kind: str
+    notes: list[str] = field(default_factory=list)
+
+
+def decode_upload(data: bytes) -> DecodedImage:
+    """Decodes an uploaded file.
+
+    Args:
+        data: The file's bytes.
+
+    Returns:
+        The decoded image.
+
+    Raises:
+        InputError: With a message in plain words for every file that cannot be used.
+    """
+    if not data:
+        raise InputError("The file is empty.")
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise InputError(
+            f"The file is larger than {MAX_UPLOAD_MEGABYTES} MB. Export the slice as a "
+            "smaller JPEG or PNG."
+        )
+    try:
+        image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
+    except Image.DecompressionBombError as error:
+        raise InputError("The image has too many pixels to process safely.") from error
+    except (UnidentifiedImageError, OSError, ValueError) as error:
+        raise InputError(
+            "This file is not an image we can read. Upload a JPEG, PNG, BMP, TIFF, "
+            "WebP or GIF of one MRI slice."
+        ) from error
+    width, height = image.size
+    if width * height > MAX_PIXELS:
+        raise InputError(
+            f"The image is {width} x {height} pixels, more than we process safely "
+            f"({MAX_PIXELS // 1_000_000} megapixels). Resize it first."
+        )
+    if min(width, height) < MIN_SIDE:
+        raise InputError(
+            f"The image is only {width} x {height} pixels; at least {MIN_SIDE} pixels "
+            "on each side are needed to classify it."
+        )
+    if max(width, height) / min(width, height) > MAX_ASPECT_RATIO:
+        raise InputError(
+            f"The image is {width} x {height} pixels, too long and thin to be one MRI "
+            "slice. Crop it to the slice."
+        )
+    notes = []
+    if getattr(image, "n_frames", 1) > 1:
+        notes.append(f"The file holds {image.n_frames} frames; the first one was used.")
+        image.seek(0)
+    try:
+        image.load()
+        transposed = ImageOps.exif_transpose(image)
+    except (OSError, ValueError, SyntaxError) as error:
+        raise InputError(
+            "The image file is damaged or incomplete and could not be decoded."
+        ) from error
+    if transposed.size != image.size or transposed is not image:
+        if image.getexif().get(0x0112, 1) != 1:
+            notes.append("The image was rotated as its EXIF orientation says.")
+    rgb = np.asarray(to_rgb(transposed), dtype=np.uint8)
+    return DecodedImage(rgb=rgb, kind=image.format or "image", notes=notes)

@@ -1,0 +1,110 @@
+"""The bundled models: discovering their cards and loading trusted weights.
+
+A model is registered by the pair ``<name>.keras`` + ``<name>.json`` (its
+card) in ``model/weights/``. Loading checks the file's sha256 against the
+card and uses ``safe_mode=True``, so only the weights this project shipped run.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+
+from model import config
+from model.cards import card_path, file_sha256, read_json, report_path
+
+# The main model is listed first and is the app's default.
+PREFERRED_ORDER = ("resnet50", "baseline")
+
+
+class WeightsError(RuntimeError):
+    """A weights file that is missing, altered, or not a model this project made."""
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One registered model.
+
+    Attributes:
+        name: File stem, e.g. ``resnet50``.
+        weights: Path of the ``.keras`` file.
+        card: The model card.
+    """
+
+    name: str
+    weights: Path
+    card: dict
+
+    @property
+    def input_size(self) -> int:
+        """Square input size in pixels."""
+        return int(self.card["input_size"])
+
+    @property
+    def leak_free_accuracy(self) -> float | None:
+        """Accuracy on the leak-free Testing subset, if evaluated."""
+        return self.card.get("metrics", {}).get("leak_free", {}).get("accuracy")
+
+    @property
+    def label(self) -> str:
+        """Human-readable name for a selector, e.g. ``ResNet50 · 96.1 % leak-free``."""
+        title = {"resnet50": "ResNet50", "baseline": "Baseline CNN"}.get(
+            self.card.get("architecture"), self.name
+        )
+        if self.name not in ("resnet50", "baseline", title):
+            title = f"{title} ({self.name})"
+        accuracy = self.leak_free_accuracy
+        return f"{title} · {accuracy:.1%} leak-free" if accuracy is not None else title
+
+    def report(self) -> dict | None:
+        """Returns the evaluation report, or None when the model was never evaluated."""
+        path = report_path(self.weights)
+        return read_json(path) if path.exists() else None
+
+
+def discover(folder: Path | None = None) -> list[ModelEntry]:
+    """Lists every model in ``folder`` that has both a ``.keras`` file and a card.
+
+    Args:
+        folder: Where to look; ``config.weights_dir()`` when None.
+
+    Returns:
+        Entries with the main model (ResNet50) first, then the others by name.
+    """
+    folder = config.weights_dir() if folder is None else Path(folder)
+    entries = []
+    for weights in sorted(folder.glob("*.keras")):
+        card_file = card_path(weights)
+        if card_file.exists():
+            entries.append(ModelEntry(weights.stem, weights, read_json(card_file)))
+
+    def order(entry: ModelEntry) -> tuple[int, str]:
+        rank = PREFERRED_ORDER.index(entry.name) if entry.name in PREFERRED_ORDER else 99
+        return rank, entry.name
+
+    return sorted(entries, key=order)
+
+
+def load_model(entry: ModelEntry) -> keras.Model:
+    """Loads a registered model after checking its sha256 against the card.
+
+    Raises:
+        WeightsError: The file is missing, its hash differs from the card, or
+            Keras cannot load it safely.
+    """
+    if not entry.weights.is_file():
+        raise WeightsError(f"The weights file {entry.weights.name} is missing.")
+    expected = entry.card.get("keras_sha256")
+    actual = file_sha256(entry.weights)
+    if expected != actual:
+        raise WeightsError(
+            f"The weights file {entry.weights.name} does not match its model card "
+            "(sha256 differs), so it was changed or replaced after training. "
+            "It will not be loaded; restore the file from the repository."
+        )
+    try:
+        return keras.saving.load_model(entry.weights, safe_mode=True, compile=False)
+    except Exception as error:  # Keras raises many types for a bad file
+        raise WeightsError(
+            f"The weights file {entry.weights.name} could not be loaded safely: {error}"
+        ) from error

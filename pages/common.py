@@ -1,0 +1,98 @@
+"""Streamlit glue shared by the pages: cached loaders and sidebar state.
+
+Domain work happens in ``model/``; this module only caches its results.
+"""
+
+from pathlib import Path
+
+import streamlit as st
+
+from model import config, registry
+from model.cards import history_path, read_json
+from model.inference import Classifier
+from model.inputs import decode_upload
+from model.overlay import fit_within
+
+DISPLAY_MAX_SIDE = 768
+
+SIDEBAR_WEIGHTS = "sidebar_weights"
+SIDEBAR_METHOD = "sidebar_method"
+SIDEBAR_OPACITY = "sidebar_opacity"
+SIDEBAR_COLORMAP = "sidebar_colormap"
+
+
+def registered_models() -> list[registry.ModelEntry]:
+    """The models in model/weights/ (or $BRAIN_MRI_WEIGHTS), main model first."""
+    return _discover(str(config.weights_dir()))
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def _discover(folder: str) -> list[registry.ModelEntry]:
+    return registry.discover(Path(folder))
+
+
+@st.cache_resource(show_spinner="Loading the model…", max_entries=4)
+def load_classifier(weights_path: str) -> Classifier:
+    """Loads one model per process (checked against its card) and warms it up."""
+    entry = next(
+        e for e in registry.discover(Path(weights_path).parent) if e.weights == Path(weights_path)
+    )
+    classifier = Classifier(entry)
+    classifier.warm_up()
+    return classifier
+
+
+def selected_entry() -> registry.ModelEntry | None:
+    """The model chosen in the sidebar (the main model by default)."""
+    models = registered_models()
+    if not models:
+        return None
+    chosen = st.session_state.get(SIDEBAR_WEIGHTS, models[0].name)
+    return next((e for e in models if e.name == chosen), models[0])
+
+
+def selected_classifier() -> Classifier:
+    """Loads the sidebar's model, or shows why not and stops the page."""
+    entry = selected_entry()
+    if entry is None:
+        st.error(
+            "No trained model was found in model/weights/. Train one with "
+            "`python -m model.train --arch baseline`."
+        )
+        st.stop()
+    try:
+        return load_classifier(str(entry.weights))
+    except registry.WeightsError as error:
+        st.error(str(error))
+        st.stop()
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def analyse_upload(sha256: str, weights_path: str, method: str, _data: bytes) -> dict:
+    """Decodes, classifies and explains uploaded bytes; cached per sha256 of the bytes.
+
+    Raises:
+        model.inputs.InputError: For a file that cannot be used (not cached).
+    """
+    decoded = decode_upload(_data)
+    analysis = load_classifier(weights_path).analyse(decoded.rgb, method)
+    return {
+        "display": fit_within(decoded.rgb, DISPLAY_MAX_SIDE),
+        "kind": decoded.kind,
+        "notes": decoded.notes,
+        "analysis": analysis,
+    }
+
+
+@st.cache_data(show_spinner=False)
+def read_report(weights_path: str, modified: float) -> dict | None:
+    """The committed evaluation report of a model (re-read when the file changes)."""
+    entry = next(e for e in registered_models() if str(e.weights) == weights_path)
+    return entry.report()
+
+
+@st.cache_data(show_spinner=False)
+def read_history(weights_path: str, modified: float) -> dict | None:
+    """The training history of a model, or None when it has none."""
+    path = history_path(Path(weights_path))
+    return read_json(path) if path.exists() else None

@@ -1,0 +1,146 @@
+"""Compare models: numbers read from the committed reports, never recomputed here."""
+
+import pandas as pd
+import streamlit as st
+
+from model.cards import report_path
+from model.config import CLASS_NAMES
+from pages import charts
+from pages.common import read_history, read_report, registered_models
+
+SPLITS = {
+    "official": "Official Kaggle Testing split",
+    "leak_free": "Leak-free subset (no near-copy in Training)",
+    "external": "External scans (Radiopaedia, 3 classes)",
+}
+
+st.title("Compare models")
+st.caption(
+    "Every number here comes from the reports in model/weights/, written by "
+    "`python -m model.evaluate`. The official Testing split contains near-copies of "
+    "training images; the leak-free subset removes them, so it is the fairer number."
+)
+
+models = registered_models()
+reports = {}
+for entry in models:
+    path = report_path(entry.weights)
+    if path.exists():
+        reports[entry.name] = read_report(str(entry.weights), path.stat().st_mtime)
+if not reports:
+    st.info(
+        "No evaluated model yet. Run `python -m model.evaluate --weights "
+        "model/weights/<name>.keras`."
+    )
+    st.stop()
+entries = {entry.name: entry for entry in models if entry.name in reports}
+
+st.subheader("Headline numbers")
+rows = []
+for name, report in reports.items():
+    card = entries[name].card
+    row = {
+        "model": entries[name].label.split(" · ")[0],
+        "input": f"{card['input_size']} px",
+        "initial weights": "random"
+        if card.get("initial_weights") == "none"
+        else card.get("initial_weights"),
+    }
+    for split in SPLITS:
+        result = report["splits"].get(split)
+        if result:
+            row[f"{split} accuracy"] = f"{result['accuracy']:.1%}"
+            row[f"{split} macro-F1"] = f"{result['macro_f1']:.3f}"
+            row[f"{split} images"] = result["images"]
+    row["training time"] = f"{card.get('wall_time_seconds', 0) / 60:.0f} min"
+    rows.append(row)
+st.dataframe(pd.DataFrame(rows), hide_index=True, key="compare_headline")
+
+split = st.radio(
+    "Split",
+    [s for s in SPLITS if any(s in r["splits"] for r in reports.values())],
+    format_func=SPLITS.get,
+    horizontal=True,
+    key="compare_split",
+)
+recalls = {
+    name: {
+        c: report["splits"][split]["per_class"][c]["recall"]
+        for c in CLASS_NAMES
+        if report["splits"][split]["per_class"][c]["support"]
+    }
+    for name, report in reports.items()
+    if split in report["splits"]
+}
+st.plotly_chart(
+    charts.recall_bars(recalls, f"Recall per class · {SPLITS[split]}"),
+    key="compare_recall",
+    config={"displayModeBar": False},
+)
+
+for name, report in reports.items():
+    entry = entries[name]
+    result = report["splits"].get(split)
+    st.divider()
+    st.subheader(entry.label)
+    if result is None:
+        st.info(f"{entry.label} has not been evaluated on this split.")
+        continue
+    table = pd.DataFrame(
+        [
+            {
+                "class": charts.class_label(c),
+                "precision": round(m["precision"], 3),
+                "recall": round(m["recall"], 3),
+                "F1": round(m["f1"], 3),
+                "support": m["support"],
+            }
+            for c, m in result["per_class"].items()
+            if m["support"]
+        ]
+    )
+    left, right = st.columns(2)
+    left.markdown(
+        f"**Accuracy {result['accuracy']:.1%}** on {result['images']} images · "
+        f"macro-F1 {result['macro_f1']:.3f} · ROC-AUC "
+        f"{result['roc_auc_macro']:.3f} · calibration error (ECE) "
+        f"{result['expected_calibration_error']:.3f}"
+    )
+    left.dataframe(table, hide_index=True, key=f"compare_{name}_table")
+    card = entry.card
+    right.markdown(
+        f"- **Architecture:** {card['architecture']}, input {card['input_size']} px\n"
+        f"- **Initial weights:** {card.get('initial_weights_note', card.get('initial_weights'))}\n"
+        f"- **Trained:** {card.get('epochs_run')} epochs, "
+        f"{card.get('wall_time_seconds', 0) / 60:.0f} min on {card['machine']['cores']} CPU "
+        f"cores ({card['machine']['cpu']})\n"
+        f"- **Training images:** {card['data']['train_images']} after removing near-copies "
+        f"of test images; {card['data']['validation_images']} for validation\n"
+        f"- **Heatmap layer:** `{card['gradcam_layer']}`"
+    )
+    counts, shares = st.columns(2)
+    counts.plotly_chart(
+        charts.confusion_heatmap(result["confusion_matrix"], CLASS_NAMES, False, "Counts"),
+        key=f"compare_{name}_counts",
+        config={"displayModeBar": False},
+    )
+    shares.plotly_chart(
+        charts.confusion_heatmap(
+            result["confusion_matrix"], CLASS_NAMES, True, "Share of each true class"
+        ),
+        key=f"compare_{name}_shares",
+        config={"displayModeBar": False},
+    )
+    history = read_history(str(entry.weights), entry.weights.stat().st_mtime)
+    if history:
+        loss, accuracy = st.columns(2)
+        loss.plotly_chart(
+            charts.training_curves(history, "loss"),
+            key=f"compare_{name}_loss",
+            config={"displayModeBar": False},
+        )
+        accuracy.plotly_chart(
+            charts.training_curves(history, "accuracy"),
+            key=f"compare_{name}_accuracy",
+            config={"displayModeBar": False},
+        )

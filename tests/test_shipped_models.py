@@ -1,0 +1,77 @@
+"""The committed models: trusted files, correct on the samples, reproducible reports."""
+
+import keras
+import numpy as np
+import pytest
+from PIL import Image
+
+from model import config
+from model.cards import file_sha256
+from model.data import list_images, load_arrays
+from model.evaluate import predict_probabilities
+from model.inference import Classifier
+from model.inputs import decode_upload
+from model.preprocessing import load_model_input, to_model_input
+from model.registry import discover
+from tests.conftest import SAMPLES_DIR
+
+SHIPPED = discover(config.WEIGHTS_DIR)
+SAMPLES = sorted(SAMPLES_DIR.glob("*.jpg"))
+IDS = [entry.name for entry in SHIPPED]
+
+
+def test_both_models_are_shipped():
+    assert {"baseline", "resnet50"} <= {entry.name for entry in SHIPPED}
+
+
+def test_one_sample_scan_per_class():
+    assert [p.stem for p in SAMPLES] == list(config.CLASS_NAMES)
+
+
+@pytest.mark.parametrize("entry", SHIPPED, ids=IDS)
+def test_card_hash_matches_the_file_and_the_file_is_small_enough(entry):
+    assert entry.card["keras_sha256"] == file_sha256(entry.weights)
+    assert entry.weights.stat().st_size < 100 * 1024 * 1024
+
+
+@pytest.mark.parametrize("entry", SHIPPED, ids=IDS)
+def test_independent_path_classifies_every_sample(entry):
+    """As an outside checker would: safe_mode load, Pillow resize of raw RGB, softmax."""
+    model = keras.saving.load_model(entry.weights, safe_mode=True, compile=False)
+    size = model.input_shape[1]
+    for sample in SAMPLES:
+        rgb = Image.open(sample).convert("RGB").resize((size, size), Image.Resampling.BILINEAR)
+        probabilities = model.predict(np.asarray(rgb, dtype="float32")[None], verbose=0)[0]
+        assert config.CLASS_NAMES[int(probabilities.argmax())] == sample.stem, sample.name
+
+
+@pytest.mark.parametrize("entry", SHIPPED, ids=IDS)
+def test_app_path_equals_training_path(entry):
+    classifier = Classifier(entry)
+    for sample in SAMPLES:
+        training = load_model_input(sample, classifier.size)
+        app = to_model_input(
+            Image.fromarray(decode_upload(sample.read_bytes()).rgb), classifier.size
+        )
+        np.testing.assert_array_equal(app, training)
+        analysis = classifier.analyse(decode_upload(sample.read_bytes()).rgb)
+        assert classifier.class_names[analysis.predicted] == sample.stem
+
+
+@pytest.mark.skipif(
+    not (config.default_data_dir() / "Testing").is_dir(),
+    reason="the Kaggle dataset is not available",
+)
+@pytest.mark.parametrize("entry", SHIPPED, ids=IDS)
+def test_evaluation_reproduces_the_reported_predictions(entry):
+    report = entry.report()["splits"]["official"]
+    images = list_images(config.default_data_dir() / "Testing")
+    assert list(images.paths) == report["files"]
+    chosen = np.zeros(len(images), dtype=bool)
+    chosen[:: len(images) // 24] = True  # a fixed subset of 24 images across all classes
+    subset = images.subset(chosen)
+    model = keras.saving.load_model(entry.weights, safe_mode=True, compile=False)
+    probabilities = predict_probabilities(model, load_arrays(subset, entry.input_size))
+    expected = np.asarray(report["probabilities"])[chosen]
+    np.testing.assert_allclose(probabilities, expected, atol=1e-4)
+    np.testing.assert_array_equal(probabilities.argmax(1), expected.argmax(1))
