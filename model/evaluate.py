@@ -33,9 +33,8 @@ def predict_probabilities(model: keras.Model, images: np.ndarray) -> np.ndarray:
     return np.asarray(model.predict(images, batch_size=PREDICT_BATCH, verbose=0), dtype=np.float32)
 
 
-def split_result(model: keras.Model, images: ImageList, arrays: np.ndarray) -> dict:
+def split_result(images: ImageList, probabilities: np.ndarray) -> dict:
     """Returns the metrics of one split plus the per-image predictions behind them."""
-    probabilities = predict_probabilities(model, arrays)
     result = classification_metrics(probabilities, images.labels)
     result["files"] = list(images.paths)
     result["labels"] = images.labels.tolist()
@@ -43,12 +42,10 @@ def split_result(model: keras.Model, images: ImageList, arrays: np.ndarray) -> d
     return result
 
 
-def kaggle_splits(data_dir: Path) -> dict[str, ImageList]:
-    """Returns the official Testing split and its leak-free subset."""
-    official = list_images(data_dir / config.TEST_SPLIT)
+def leak_free_mask(data_dir: Path, official: ImageList) -> np.ndarray:
+    """True for the Testing images with no near-duplicate in Training."""
     leak_free = set(cached_duplicates(data_dir).leak_free_test)
-    keep = np.array([path in leak_free for path in official.paths])
-    return {"official": official, "leak_free": official.subset(keep)}
+    return np.array([path in leak_free for path in official.paths])
 
 
 def evaluate(weights: Path, data_dir: Path, split: str | None = None) -> dict:
@@ -67,20 +64,24 @@ def evaluate(weights: Path, data_dir: Path, split: str | None = None) -> dict:
     model = keras.saving.load_model(weights, safe_mode=True, compile=False)
     size = int(model.input_shape[1])
     data_dir = Path(data_dir)
+    images = list_images(data_dir / config.TEST_SPLIT if split is None else data_dir)
+    probabilities = predict_probabilities(model, load_arrays(images, size))
     if split is None:
-        splits = kaggle_splits(data_dir)
-        data_hash = folder_sha256(data_dir)
+        # The leak-free subset reuses the official predictions.
+        keep = leak_free_mask(data_dir, images)
+        results = {
+            "official": split_result(images, probabilities),
+            "leak_free": split_result(images.subset(keep), probabilities[keep]),
+        }
     else:
-        splits = {split: list_images(data_dir)}
-        data_hash = folder_sha256(data_dir)
+        results = {split: split_result(images, probabilities)}
 
     report_file = report_path(weights)
     report = read_json(report_file) if report_file.exists() else {"splits": {}}
     report["model"] = weights.stem
-    for name, images in splits.items():
-        arrays = load_arrays(images, size)
-        result = split_result(model, images, arrays)
-        result["data"] = {"folder": str(data_dir), "sha256": data_hash}
+    data = {"folder": str(data_dir), "sha256": folder_sha256(data_dir)}
+    for name, result in results.items():
+        result["data"] = data
         report["splits"][name] = result
         print(
             f"{name:10s} {result['images']:5d} images  accuracy {result['accuracy']:.4f}  "

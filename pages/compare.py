@@ -14,6 +14,8 @@ SPLITS = {
     "external": "External scans (Radiopaedia, 3 classes)",
 }
 
+SHORT_SPLIT_NAMES = {"official": "Official", "leak_free": "Leak-free", "external": "External"}
+
 st.title("Compare models")
 st.caption(
     "Every number here comes from the reports in model/weights/, written by "
@@ -46,15 +48,20 @@ for name, report in reports.items():
         if card.get("initial_weights") == "none"
         else card.get("initial_weights"),
     }
-    for split in SPLITS:
+    for split, title in SHORT_SPLIT_NAMES.items():
         result = report["splits"].get(split)
         if result:
-            row[f"{split} accuracy"] = f"{result['accuracy']:.1%}"
-            row[f"{split} macro-F1"] = f"{result['macro_f1']:.3f}"
-            row[f"{split} images"] = result["images"]
+            row[f"{title} accuracy"] = f"{result['accuracy']:.1%}"
+            row[f"{title} macro-F1"] = f"{result['macro_f1']:.3f}"
     row["training time"] = f"{card.get('wall_time_seconds', 0) / 60:.0f} min"
     rows.append(row)
 st.dataframe(pd.DataFrame(rows), hide_index=True, key="compare_headline")
+first = next(iter(reports.values()))["splits"]
+st.caption(
+    " · ".join(
+        f"{SPLITS[split]}: {first[split]['images']} images" for split in SPLITS if split in first
+    )
+)
 
 split = st.radio(
     "Split",

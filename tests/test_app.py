@@ -102,4 +102,4 @@ def test_compare_page_shows_the_numbers_of_the_reports():
     table = app.dataframe(key="compare_headline").value
     for entry in SHIPPED.values():
         accuracy = entry.report()["splits"]["leak_free"]["accuracy"]
-        assert f"{accuracy:.1%}" in set(table["leak_free accuracy"])
+        assert f"{accuracy:.1%}" in set(table["Leak-free accuracy"])
