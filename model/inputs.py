@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from model.dicom import DicomError, is_dicom, read_slice
 from model.preprocessing import to_rgb
 
 MAX_UPLOAD_MEGABYTES = 25
@@ -18,7 +19,7 @@ MAX_PIXELS = 50_000_000  # about 7000 x 7000
 MIN_SIDE = 32
 MAX_ASPECT_RATIO = 4.0
 ACCEPTED_FORMATS = ("JPEG", "PNG", "BMP", "TIFF", "WEBP", "GIF")
-UPLOAD_EXTENSIONS = ("jpg", "jpeg", "png", "bmp", "tif", "tiff", "webp", "gif")
+UPLOAD_EXTENSIONS = ("jpg", "jpeg", "png", "bmp", "tif", "tiff", "webp", "gif", "dcm")
 
 # Pillow refuses anything twice this size outright, and we refuse anything
 # above it from the header (see decode_upload).
@@ -37,11 +38,53 @@ class DecodedImage:
         rgb: uint8 array (height, width, 3).
         kind: Detected format, e.g. "JPEG".
         notes: Things the user should know (first frame used, rotated, ...).
+        tags: For DICOM, a few harmless tags as plain text (modality, series).
     """
 
     rgb: np.ndarray
     kind: str
     notes: list[str] = field(default_factory=list)
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+def check_dimensions(width: int, height: int) -> None:
+    """Refuses images too large, too small or too long and thin to be one slice.
+
+    Raises:
+        InputError: With the reason.
+    """
+    if width * height > MAX_PIXELS:
+        raise InputError(
+            f"The image is {width} x {height} pixels, more than we process safely "
+            f"({MAX_PIXELS // 1_000_000} megapixels). Resize it first."
+        )
+    if min(width, height) < MIN_SIDE:
+        raise InputError(
+            f"The image is only {width} x {height} pixels; at least {MIN_SIDE} pixels "
+            "on each side are needed to classify it."
+        )
+    if max(width, height) / min(width, height) > MAX_ASPECT_RATIO:
+        raise InputError(
+            f"The image is {width} x {height} pixels, too long and thin to be one MRI "
+            "slice. Crop it to the slice."
+        )
+
+
+def decode_dicom(data: bytes) -> DecodedImage:
+    """Decodes a DICOM Part 10 file; see ``model.dicom``.
+
+    Raises:
+        InputError: With a plain-words reason.
+    """
+    try:
+        dicom_slice = read_slice(data, MAX_PIXELS)
+    except DicomError as error:
+        raise InputError(str(error)) from error
+    height, width = dicom_slice.grey.shape[:2]
+    check_dimensions(width, height)
+    grey = dicom_slice.grey
+    rgb = grey if grey.ndim == 3 else np.repeat(grey[..., None], 3, axis=-1)
+    return DecodedImage(rgb=rgb, kind="DICOM", notes=dicom_slice.notes, tags=dicom_slice.tags)
 
 
 def decode_upload(data: bytes) -> DecodedImage:
@@ -63,6 +106,8 @@ def decode_upload(data: bytes) -> DecodedImage:
             f"The file is larger than {MAX_UPLOAD_MEGABYTES} MB. Export the slice as a "
             "smaller JPEG or PNG."
         )
+    if is_dicom(data):
+        return decode_dicom(data)
     try:
         image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
     except Image.DecompressionBombError as error:
@@ -70,24 +115,9 @@ def decode_upload(data: bytes) -> DecodedImage:
     except (UnidentifiedImageError, OSError, ValueError) as error:
         raise InputError(
             "This file is not an image we can read. Upload a JPEG, PNG, BMP, TIFF, "
-            "WebP or GIF of one MRI slice."
+            "WebP, GIF or DICOM file of one MRI slice."
         ) from error
-    width, height = image.size
-    if width * height > MAX_PIXELS:
-        raise InputError(
-            f"The image is {width} x {height} pixels, more than we process safely "
-            f"({MAX_PIXELS // 1_000_000} megapixels). Resize it first."
-        )
-    if min(width, height) < MIN_SIDE:
-        raise InputError(
-            f"The image is only {width} x {height} pixels; at least {MIN_SIDE} pixels "
-            "on each side are needed to classify it."
-        )
-    if max(width, height) / min(width, height) > MAX_ASPECT_RATIO:
-        raise InputError(
-            f"The image is {width} x {height} pixels, too long and thin to be one MRI "
-            "slice. Crop it to the slice."
-        )
+    check_dimensions(*image.size)
     notes = []
     if getattr(image, "n_frames", 1) > 1:
         notes.append(f"The file holds {image.n_frames} frames; the first one was used.")

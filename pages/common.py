@@ -3,6 +3,7 @@
 Domain work happens in ``model/``; this module only caches its results.
 """
 
+import re
 from pathlib import Path
 
 import streamlit as st
@@ -11,6 +12,7 @@ from model import config, registry
 from model.cards import history_path, read_json
 from model.inference import Classifier
 from model.inputs import decode_upload
+from model.ood import unreliable_reason
 from model.overlay import fit_within
 
 DISPLAY_MAX_SIDE = 768
@@ -19,6 +21,11 @@ SIDEBAR_WEIGHTS = "sidebar_weights"
 SIDEBAR_METHOD = "sidebar_method"
 SIDEBAR_OPACITY = "sidebar_opacity"
 SIDEBAR_COLORMAP = "sidebar_colormap"
+
+
+def plain(text: str) -> str:
+    """Escapes Markdown so that a file name is shown as typed, never as links or images."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", text)
 
 
 def registered_models() -> list[registry.ModelEntry]:
@@ -80,6 +87,8 @@ def analyse_upload(sha256: str, weights_path: str, method: str, _data: bytes) ->
         "display": fit_within(decoded.rgb, DISPLAY_MAX_SIDE),
         "kind": decoded.kind,
         "notes": decoded.notes,
+        "tags": decoded.tags,
+        "unreliable": unreliable_reason(decoded.rgb),
         "analysis": analysis,
     }
 

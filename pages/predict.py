@@ -16,6 +16,7 @@ from pages.common import (
     SIDEBAR_METHOD,
     SIDEBAR_OPACITY,
     analyse_upload,
+    plain,
     selected_classifier,
 )
 
@@ -49,8 +50,8 @@ if not items and st.session_state.get(SAMPLE_KEY):
     items = [(f"sample: {sample.name}", sample.read_bytes())]
 if not items:
     st.info(
-        "Upload a JPEG, PNG, BMP, TIFF, WebP or GIF of one axial, coronal or sagittal "
-        "slice, or click a sample above."
+        "Upload a JPEG, PNG, BMP, TIFF, WebP, GIF or DICOM file of one axial, coronal or "
+        "sagittal slice, or click a sample above."
     )
     st.stop()
 
@@ -71,17 +72,22 @@ def show_result(name: str, result: dict, key: str) -> None:
     analysis = result["analysis"]
     label = charts.class_label(classifier.class_names[analysis.predicted])
     confidence = float(analysis.probabilities[analysis.predicted])
-    if analysis.confident:
+    if result["unreliable"]:
+        st.subheader(f"Unreliable · the model says {label} ({confidence:.1%})")
+        st.warning(result["unreliable"])
+    elif analysis.confident:
         st.subheader(f"{label} · {confidence:.1%}")
     else:
         st.subheader(f"Unsure · most likely {label} ({confidence:.1%})")
         st.warning(
-            f"The model's top probability is below {classifier.low_confidence_threshold:.0%}"
-            ", the level at which it was right 99 % of the time on validation scans. "
+            f"The model's top probability is below {classifier.low_confidence_threshold:.0%}, "
+            "the level at which it was right 99 % of the time on validation scans. "
             "Treat this scan as needing expert review."
         )
     for note in result["notes"]:
         st.caption(note)
+    if result["tags"]:
+        st.text(" · ".join(f"{label}: {value}" for label, value in result["tags"].items()))
     st.plotly_chart(
         charts.probability_bars(analysis.probabilities, classifier.class_names),
         key=f"{key}_bars",
@@ -123,9 +129,9 @@ for index, (name, sha256, result, error) in enumerate(results):
     few = len(results) <= FULL_RESULTS_UP_TO
     container = st.container(border=True) if few else st.expander(name)
     with container:
-        st.markdown(f"**{name}**")
+        st.markdown(f"**{plain(name)}**")
         if error:
-            st.error(f"{name} could not be analysed: {error}")
+            st.error(f"{plain(name)} could not be analysed: {error}")
             continue
         show_result(name, result, key)
     if result:
