@@ -2,7 +2,7 @@ r"""Evaluates a saved model and writes its report.
 
 Usage:
     python -m model.evaluate --weights model/weights/baseline.keras
-    python -m model.evaluate --weights model/weights/resnet50.keras \\
+    python -m model.evaluate --weights model/weights/resnet50.keras \
         --data ../shared/data/external-radiopaedia-dev --split external
 
 Without ``--split`` the dataset folder must hold ``Testing/``: the model is
