@@ -156,6 +156,9 @@ def find_duplicates(
         "leak_free_test_images": len(leak_free),
         "leak_free_test_by_class": _count_by_class(leak_free),
         "train_duplicate_groups": len(groups),
+        "train_groups_spanning_classes": sum(
+            len({path.split("/", 1)[0] for path in group}) > 1 for group in groups
+        ),
         "train_images_in_groups": sum(len(g) for g in groups),
         "train_images_dropped_for_test_leak": sum(len(members[int(c)]) for c in leaky_components),
         "train_images_kept": len(kept),
@@ -180,11 +183,13 @@ def _count_by_class(paths) -> dict[str, int]:
 
 
 def cached_duplicates(data_dir: Path) -> DuplicateReport:
-    """Returns ``find_duplicates(data_dir)``, cached on disk by the data's hash."""
-    data_hash = folder_sha256(data_dir)
-    cache_file = (
-        config.cache_dir() / f"dedup-{data_hash[:16]}-{config.NEAR_DUPLICATE_DISTANCE}.json"
-    )
+    """Returns ``find_duplicates(data_dir)``, cached on disk by the data's content and names."""
+    # The key covers the bytes, the file names and class folders, and the rule:
+    # moving a file to another class folder must not reuse an old result.
+    names = sorted(str(p.relative_to(data_dir)) for p in Path(data_dir).rglob("*") if p.is_file())
+    rule = [str(config.HASH_SIZE), str(config.NEAR_DUPLICATE_DISTANCE)]
+    key = hashlib.sha256("\n".join([folder_sha256(data_dir), *names, *rule]).encode())
+    cache_file = config.cache_dir() / f"dedup-{key.hexdigest()[:16]}.json"
     if cache_file.exists():
         return DuplicateReport(**json.loads(cache_file.read_text()))
     report = find_duplicates(data_dir)

@@ -66,6 +66,18 @@ def read_slice(data: bytes, max_pixels: int) -> DicomSlice:
         dataset = pydicom.dcmread(io.BytesIO(data))
     except (InvalidDicomError, EOFError, ValueError, OSError) as error:
         raise DicomError("The DICOM file is damaged or incomplete.") from error
+    try:
+        return _pixels(dataset, max_pixels)
+    except DicomError:
+        raise
+    except Exception as error:  # malformed tags, LUTs or windows in a hostile file
+        raise DicomError(
+            "The DICOM file has values that cannot be turned into an image."
+        ) from error
+
+
+def _pixels(dataset: pydicom.Dataset, max_pixels: int) -> DicomSlice:
+    """Applies the LUTs and windows of ``read_slice`` to a parsed dataset."""
     if "PixelData" not in dataset:
         raise DicomError("The DICOM file holds no image (it has no pixel data).")
     frames = int(dataset.get("NumberOfFrames", 1) or 1)
@@ -75,7 +87,7 @@ def read_slice(data: bytes, max_pixels: int) -> DicomSlice:
         pixels = dataset.pixel_array
     except Exception as error:  # pydicom raises several types for missing decoders
         syntax = dataset.file_meta.get("TransferSyntaxUID")
-        if syntax is not None and syntax.is_compressed:
+        if syntax is not None and syntax.is_transfer_syntax and syntax.is_compressed:
             raise DicomError(
                 f"The DICOM file is compressed as {syntax.name}, which this installation "
                 "cannot decode. Export the slice uncompressed, or as PNG or JPEG."
@@ -92,7 +104,7 @@ def read_slice(data: bytes, max_pixels: int) -> DicomSlice:
         grey = to_uint8(pixels)
     else:
         values = apply_modality_lut(pixels, dataset)
-        if "VOILUTSequence" in dataset or "WindowCenter" in dataset:
+        if "VOILUTSequence" in dataset or ("WindowCenter" in dataset and "WindowWidth" in dataset):
             values = apply_voi_lut(values, dataset)
         else:
             low, high = np.percentile(values, (1, 99))

@@ -23,6 +23,7 @@ from model.cards import card_path, read_json, report_path, write_json
 from model.data import ImageList, folder_sha256, list_images, load_arrays
 from model.dedup import cached_duplicates
 from model.metrics import classification_metrics
+from model.threshold import choose_threshold
 
 PREDICT_BATCH = 64
 PROBABILITY_DECIMALS = 5
@@ -40,6 +41,20 @@ def split_result(images: ImageList, probabilities: np.ndarray) -> dict:
     result["labels"] = images.labels.tolist()
     result["probabilities"] = np.round(probabilities, PROBABILITY_DECIMALS).tolist()
     return result
+
+
+def validation_summary(
+    model: keras.Model, images: np.ndarray, labels: np.ndarray
+) -> tuple[dict, dict]:
+    """Validation accuracy and the low-confidence threshold chosen on it.
+
+    Returns:
+        ({"accuracy", "macro_f1", "images"}, ``threshold.choose_threshold`` result).
+    """
+    probabilities = predict_probabilities(model, images)
+    metrics = classification_metrics(probabilities, labels)
+    summary = {key: metrics[key] for key in ("accuracy", "macro_f1", "images")}
+    return summary, choose_threshold(probabilities, labels)
 
 
 def leak_free_mask(data_dir: Path, official: ImageList) -> np.ndarray:

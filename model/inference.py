@@ -53,6 +53,8 @@ class Classifier:
         self.size = entry.input_size
         self.class_names = tuple(entry.card.get("classes", config.CLASS_NAMES))
         self.low_confidence_threshold = float(entry.card.get("low_confidence_threshold", 0.5))
+        # What the threshold reaches on validation: {"accuracy", "coverage", ...}.
+        self.low_confidence = entry.card.get("low_confidence", {})
         signature = tf.TensorSpec((1, self.size, self.size, 3), tf.float32)
         self._forward = tf.function(
             lambda images: self.model(images, training=False), input_signature=[signature]

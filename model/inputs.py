@@ -19,7 +19,6 @@ MAX_PIXELS = 50_000_000  # about 7000 x 7000
 MIN_SIDE = 32
 MAX_ASPECT_RATIO = 4.0
 ACCEPTED_FORMATS = ("JPEG", "PNG", "BMP", "TIFF", "WEBP", "GIF")
-UPLOAD_EXTENSIONS = ("jpg", "jpeg", "png", "bmp", "tif", "tiff", "webp", "gif", "dcm")
 
 # Pillow refuses anything twice this size outright, and we refuse anything
 # above it from the header (see decode_upload).
@@ -87,7 +86,7 @@ def decode_dicom(data: bytes) -> DecodedImage:
     return DecodedImage(rgb=rgb, kind="DICOM", notes=dicom_slice.notes, tags=dicom_slice.tags)
 
 
-def decode_upload(data: bytes) -> DecodedImage:
+def _decode(data: bytes) -> DecodedImage:
     """Decodes an uploaded file.
 
     Args:
@@ -134,3 +133,24 @@ def decode_upload(data: bytes) -> DecodedImage:
             notes.append("The image was rotated as its EXIF orientation says.")
     rgb = np.asarray(to_rgb(transposed), dtype=np.uint8)
     return DecodedImage(rgb=rgb, kind=image.format or "image", notes=notes)
+
+
+def decode_upload(data: bytes) -> DecodedImage:
+    """Decodes an uploaded file: an image or a DICOM slice.
+
+    Args:
+        data: The file's bytes.
+
+    Returns:
+        The decoded image.
+
+    Raises:
+        InputError: With a message in plain words for every file that cannot be
+            used, including failures of the decoders that nobody foresaw.
+    """
+    try:
+        return _decode(data)
+    except InputError:
+        raise
+    except Exception as error:  # a decoder bug must not reach the page as a traceback
+        raise InputError("The file could not be read as an image.") from error

@@ -30,14 +30,13 @@ from pathlib import Path
 import keras
 import numpy as np
 import tensorflow as tf
-from sklearn.model_selection import train_test_split
 
 from model import architectures, config
+from model.batchnorm import recalibrate, recalibration_images
 from model.cards import card_path, file_sha256, history_path, write_json
-from model.data import list_images, load_arrays
-from model.dedup import cached_duplicates
-from model.evaluate import evaluate, predict_probabilities
-from model.metrics import classification_metrics
+from model.data import load_arrays
+from model.evaluate import evaluate, validation_summary
+from model.splits import training_split
 
 logger = logging.getLogger(__name__)
 
@@ -312,12 +311,17 @@ def fit_phase(model, cfg, segments, steps, learning_rate, warmup, run_dir, on_ep
     """
     compile_model(model, cfg, learning_rate, steps * segments[-1][2], int(warmup * steps))
     run_dir.mkdir(parents=True, exist_ok=True)
+    # BackupAndRestore sets model._initial_epoch when it restores and Keras never
+    # clears it; a later phase with its own checkpoints must not inherit it.
+    model._initial_epoch = None
     callbacks = [
         keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: on_epoch_end()),
+        # The history row is written before the checkpoint, so a stop between the
+        # two repeats an epoch's row (the last one wins) instead of losing it.
+        keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=True),
         keras.callbacks.BackupAndRestore(
             str(run_dir / "backup"), double_checkpoint=True, delete_checkpoint=False
         ),
-        keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=True),
         keras.callbacks.EarlyStopping(
             monitor="val_loss", patience=cfg.patience, restore_best_weights=True
         ),
@@ -368,19 +372,6 @@ def float32_copy(model: keras.Model, cfg: TrainConfig) -> keras.Model:
     return shipped
 
 
-def low_confidence_threshold(
-    probabilities: np.ndarray, labels: np.ndarray, target_accuracy: float = 0.99
-) -> float:
-    """Smallest top-1 confidence above which validation accuracy reaches ``target_accuracy``."""
-    confidence = probabilities.max(axis=1)
-    correct = probabilities.argmax(axis=1) == labels
-    for threshold in np.round(np.arange(0.30, 1.0, 0.01), 2):
-        answered = confidence >= threshold
-        if answered.any() and correct[answered].mean() >= target_accuracy:
-            return float(threshold)
-    return 0.99
-
-
 def machine_description() -> dict:
     """CPU model, core count and library versions, for the model card."""
     cpu = platform.processor()
@@ -424,19 +415,14 @@ def train(cfg: TrainConfig) -> Path:
     policy = choose_precision(cfg.precision)
     keras.mixed_precision.set_global_policy(policy)
 
-    duplicates = cached_duplicates(cfg.data)
-    all_train = list_images(cfg.data / config.TRAIN_SPLIT)
-    kept = set(duplicates.train_kept)
-    train_pool = all_train.subset(np.array([p in kept for p in all_train.paths]))
-    indices = np.arange(len(train_pool))
-    train_idx, val_idx = train_test_split(
-        indices, test_size=cfg.val_fraction, stratify=train_pool.labels, random_state=cfg.seed
-    )
-    train_idx, val_idx = np.sort(train_idx), np.sort(val_idx)
+    split = training_split(cfg.data, cfg.val_fraction, cfg.seed)
+    duplicates, train_pool = split.duplicates, split.pool
+    train_idx, val_idx = split.train, split.validation
     arrays = load_arrays(train_pool, cfg.image_size, cache_key=duplicates.data_sha256)
     print(
         f"training on {len(train_idx)} images, validating on {len(val_idx)} "
-        f"(of {len(all_train)} Training images after dedup: {len(train_pool)}); "
+        f"(of {duplicates.summary['train_images']} Training images, {len(train_pool)} "
+        "kept after dedup); "
         f"policy {policy}",
         flush=True,
     )
@@ -519,6 +505,7 @@ def train(cfg: TrainConfig) -> Path:
     cfg.out.mkdir(parents=True, exist_ok=True)
     weights_file = cfg.out / f"{cfg.name}.keras"
     shipped = float32_copy(model, cfg)
+    recalibrated = recalibrate(shipped, recalibration_images(arrays[train_idx], cfg.seed))
     shipped.save(weights_file)
 
     histories = [run_dir / phase / "history.csv" for phase in ("head", "finetune", "train")]
@@ -528,9 +515,9 @@ def train(cfg: TrainConfig) -> Path:
             history.setdefault(key, []).extend(values)
     write_json(history_path(weights_file), history)
 
-    val_probabilities = predict_probabilities(shipped, arrays[val_idx])
-    validation = classification_metrics(val_probabilities, train_pool.labels[val_idx])
-    threshold = low_confidence_threshold(val_probabilities, train_pool.labels[val_idx])
+    validation, low_confidence = validation_summary(
+        shipped, arrays[val_idx], train_pool.labels[val_idx]
+    )
 
     config_record = {
         k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(cfg).items()
@@ -558,9 +545,8 @@ def train(cfg: TrainConfig) -> Path:
             else "ImageNet (keras.applications), frozen head phase then fine-tuning"
         ),
         "gradcam_layer": architectures.GRADCAM_LAYERS[cfg.arch],
-        "low_confidence_threshold": threshold,
-        "low_confidence_rule": "smallest top-1 probability at which validation accuracy "
-        "of the answered images reaches 99 %",
+        "low_confidence_threshold": low_confidence["threshold"],
+        "low_confidence": low_confidence,
         "training_config": config_record,
         "precision": policy,
         "data": {
@@ -571,7 +557,8 @@ def train(cfg: TrainConfig) -> Path:
             "train_images": int(len(train_idx)),
             "validation_images": int(len(val_idx)),
         },
-        "validation": {k: validation[k] for k in ("accuracy", "macro_f1", "images")},
+        "batchnorm_recalibration": {"training_images": recalibrated},
+        "validation": validation,
         "epochs_run": len(history["loss"]),
         "wall_time_seconds": round(elapsed, 1),
         "machine": machine_description(),

@@ -107,10 +107,11 @@ for name, report in reports.items():
         ]
     )
     left, right = st.columns(2)
+    auc = result["roc_auc_macro"]
     left.markdown(
         f"**Accuracy {result['accuracy']:.1%}** on {result['images']} images · "
         f"macro-F1 {result['macro_f1']:.3f} · ROC-AUC "
-        f"{result['roc_auc_macro']:.3f} · calibration error (ECE) "
+        f"{'n/a' if auc is None else f'{auc:.3f}'} · calibration error (ECE) "
         f"{result['expected_calibration_error']:.3f}"
     )
     left.dataframe(table, hide_index=True, key=f"compare_{name}_table")

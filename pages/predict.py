@@ -8,7 +8,7 @@ import streamlit as st
 from PIL import Image
 
 from model.config import PROJECT_ROOT
-from model.inputs import MAX_UPLOAD_MEGABYTES, UPLOAD_EXTENSIONS, InputError
+from model.inputs import MAX_UPLOAD_MEGABYTES, InputError
 from model.overlay import overlay
 from pages import charts
 from pages.common import (
@@ -32,7 +32,8 @@ st.caption(
 
 uploads = st.file_uploader(
     "Drag in one or more MRI slices",
-    type=list(UPLOAD_EXTENSIONS),
+    type=None,  # the type is read from the content: DICOM files often have no extension
+    help=f"JPEG, PNG, BMP, TIFF, WebP, GIF or DICOM, up to {MAX_UPLOAD_MEGABYTES} MB each.",
     accept_multiple_files=True,
     key="predict_uploads",
     max_upload_size=MAX_UPLOAD_MEGABYTES,
@@ -79,10 +80,16 @@ def show_result(name: str, result: dict, key: str) -> None:
         st.subheader(f"{label} · {confidence:.1%}")
     else:
         st.subheader(f"Unsure · most likely {label} ({confidence:.1%})")
+        reached = classifier.low_confidence.get("accuracy")
+        evidence = (
+            f" On validation scans, answers at or above that level were right {reached:.1%} "
+            "of the time."
+            if reached
+            else ""
+        )
         st.warning(
-            f"The model's top probability is below {classifier.low_confidence_threshold:.0%}, "
-            "the level at which it was right 99 % of the time on validation scans. "
-            "Treat this scan as needing expert review."
+            f"The model's top probability is below {classifier.low_confidence_threshold:.0%}."
+            f"{evidence} Treat this scan as needing expert review."
         )
     for note in result["notes"]:
         st.caption(note)
@@ -127,13 +134,13 @@ if progress is not None:
 for index, (name, sha256, result, error) in enumerate(results):
     key = f"predict_{index}_{sha256[:12]}"
     few = len(results) <= FULL_RESULTS_UP_TO
-    container = st.container(border=True) if few else st.expander(name)
+    container = st.container(border=True) if few else st.expander(plain(name))
     with container:
         st.markdown(f"**{plain(name)}**")
         if error:
             st.error(f"{plain(name)} could not be analysed: {error}")
-            continue
-        show_result(name, result, key)
+        else:
+            show_result(name, result, key)
     if result:
         analysis = result["analysis"]
         row = {

@@ -88,10 +88,13 @@ def test_bad_file_gets_a_plain_error_and_the_next_upload_still_works():
 def test_several_files_give_a_table_and_a_csv():
     app = fresh_app()
     files = [(p.name, p.read_bytes(), "image/jpeg") for p in sorted(SAMPLES_DIR.glob("*.jpg"))]
+    files.append(("broken.jpg", b"not an image at all", "image/jpeg"))
     app.file_uploader(key="predict_uploads").set_value(files).run()
     assert_no_exception(app)
-    table = app.dataframe[0].value
+    table = app.dataframe(key="predict_table").value
     assert list(table["file"]) == [name for name, _, _ in files]
+    assert list(table["class"])[-1] == "not analysed"
+    assert "not an image we can read" in app.error[0].value
     assert any(b.label == "Download results (CSV)" for b in app.get("download_button"))
 
 

@@ -1,12 +1,10 @@
-import json
-
 import keras
 import numpy as np
 import pytest
 
-from model import cards, evaluate, train
+from model import cards, dedup, evaluate, train
 from model.data import list_images, load_arrays
-from model.dedup import cached_duplicates
+from model.splits import training_split
 
 
 @pytest.fixture(scope="module")
@@ -97,8 +95,14 @@ def test_evaluation_reproduces_the_reported_predictions(trained, tiny_dataset):
 
 
 def test_validation_never_shares_a_near_duplicate_with_training(tiny_dataset):
-    kept = set(cached_duplicates(tiny_dataset).train_kept)
-    assert "pituitary/g7.png" not in kept  # collapsed into g6 before splitting
+    split = training_split(tiny_dataset, val_fraction=0.25, seed=3)
+    bits, _ = dedup.image_hashes(split.pool)
+    close = dedup.hamming_pairs(bits[split.validation], bits[split.train], max_distance=5)
+    assert close == []
+    assert (
+        len(split.validation) == 8 and np.bincount(split.pool.labels[split.validation]).min() >= 1
+    )
+    assert "pituitary/g7.png" not in split.pool.paths  # collapsed into g6 before splitting
 
 
 def test_existing_unfinished_run_is_not_overwritten(tiny_dataset, tmp_path):
@@ -134,7 +138,12 @@ def test_defaults_come_from_the_architecture(tiny_dataset):
     cfg = train.parse_config(["--arch", "resnet50", "--data", str(tiny_dataset)])
     assert cfg.image_size == train.ARCH_DEFAULTS["resnet50"]["image_size"]
     assert cfg.name == "resnet50"
-    assert json.dumps(cfg.epochs)
+    defaults = train.ARCH_DEFAULTS["resnet50"]
+    assert (cfg.epochs, cfg.start_size, cfg.start_epochs) == (
+        defaults["epochs"],
+        defaults["start_size"],
+        defaults["start_epochs"],
+    )
 
 
 def test_resume_continues_an_interrupted_run(tiny_dataset, tmp_path, monkeypatch):
@@ -143,19 +152,30 @@ def test_resume_continues_an_interrupted_run(tiny_dataset, tmp_path, monkeypatch
         "--runs", str(tmp_path / "runs"), "--image-size", "32", "--epochs", "2",
         "--batch-size", "8", "--val-fraction", "0.25",
     ]  # fmt: skip
-    log_epoch = keras.callbacks.CSVLogger.on_epoch_end
+    # EarlyStopping runs after the checkpoint is written: stop the run there.
+    end_epoch = keras.callbacks.EarlyStopping.on_epoch_end
 
     def stop_after_first_epoch(self, epoch, logs=None):
-        log_epoch(self, epoch, logs)
+        end_epoch(self, epoch, logs)
         if epoch == 0:
             raise KeyboardInterrupt("the machine went away")
 
     with monkeypatch.context() as patch:
-        patch.setattr(keras.callbacks.CSVLogger, "on_epoch_end", stop_after_first_epoch)
+        patch.setattr(keras.callbacks.EarlyStopping, "on_epoch_end", stop_after_first_epoch)
         with pytest.raises(KeyboardInterrupt):
             train.main(arguments)
     assert not (tmp_path / "out" / "baseline.keras").exists()
+    fits = []
+    fit = keras.Model.fit
+
+    def record_fit(self, *args, **kwargs):
+        history = fit(self, *args, **kwargs)
+        fits.append(history.epoch)
+        return history
+
+    monkeypatch.setattr(keras.Model, "fit", record_fit)
     train.main([*arguments, "--resume"])
+    assert fits == [[1]]  # only the second epoch ran after the restart
     weights = tmp_path / "out" / "baseline.keras"
     history = cards.read_json(cards.history_path(weights))
     assert len(history["loss"]) == 2  # one epoch before the stop, one after
