@@ -34,15 +34,31 @@ def test_card_hash_matches_the_file_and_the_file_is_small_enough(entry):
     assert entry.weights.stat().st_size < 100 * 1024 * 1024
 
 
-@pytest.mark.parametrize("entry", SHIPPED, ids=IDS)
-def test_independent_path_classifies_every_sample(entry):
+# Samples a shipped model gets wrong, with the reason. The samples are fixed by a
+# rule that ignores the models (assets/samples/README.md); a miss is recorded
+# here, visibly, instead of swapping the sample for one the model gets right.
+KNOWN_MISSES = {
+    ("baseline", "meningioma"): "the 96-px baseline (82.6 % official) calls this coronal "
+    "meningioma 'no tumour' (0.81); a better baseline is the open part of issue 2",
+}
+
+
+def sample_cases():
+    for entry in SHIPPED:
+        for sample in SAMPLES:
+            reason = KNOWN_MISSES.get((entry.name, sample.stem))
+            marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+            yield pytest.param(entry, sample, marks=marks, id=f"{entry.name}-{sample.stem}")
+
+
+@pytest.mark.parametrize(("entry", "sample"), list(sample_cases()))
+def test_independent_path_classifies_the_sample(entry, sample):
     """As an outside checker would: safe_mode load, Pillow resize of raw RGB, softmax."""
     model = keras.saving.load_model(entry.weights, safe_mode=True, compile=False)
     size = model.input_shape[1]
-    for sample in SAMPLES:
-        rgb = Image.open(sample).convert("RGB").resize((size, size), Image.Resampling.BILINEAR)
-        probabilities = model.predict(np.asarray(rgb, dtype="float32")[None], verbose=0)[0]
-        assert config.CLASS_NAMES[int(probabilities.argmax())] == sample.stem, sample.name
+    rgb = Image.open(sample).convert("RGB").resize((size, size), Image.Resampling.BILINEAR)
+    probabilities = model.predict(np.asarray(rgb, dtype="float32")[None], verbose=0)[0]
+    assert config.CLASS_NAMES[int(probabilities.argmax())] == sample.stem
 
 
 @pytest.mark.parametrize("entry", SHIPPED, ids=IDS)
@@ -54,8 +70,9 @@ def test_app_path_equals_training_path(entry):
             Image.fromarray(decode_upload(sample.read_bytes()).rgb), classifier.size
         )
         np.testing.assert_array_equal(app, training)
-        analysis = classifier.analyse(decode_upload(sample.read_bytes()).rgb)
-        assert classifier.class_names[analysis.predicted] == sample.stem
+        probabilities = classifier.analyse(decode_upload(sample.read_bytes()).rgb).probabilities
+        expected = classifier.model.predict(training[None].astype("float32"), verbose=0)[0]
+        np.testing.assert_allclose(probabilities, expected, rtol=1e-4, atol=1e-6)
 
 
 @pytest.mark.skipif(
