@@ -13,6 +13,7 @@ only some of the four classes.
 """
 
 import argparse
+import csv
 from pathlib import Path
 
 import keras
@@ -57,6 +58,33 @@ def validation_summary(
     return summary, choose_threshold(probabilities, labels)
 
 
+MANIFEST = "manifest.csv"
+BREAKDOWN_COLUMN = "sequence"
+
+
+def breakdown(data_dir: Path, images: ImageList, probabilities: np.ndarray) -> dict | None:
+    """Accuracy and tumour sensitivity per MRI sequence, from the folder's manifest.csv.
+
+    The manifest (columns ``file`` and ``sequence``, as in the external set)
+    is optional; without it there is no breakdown.
+    """
+    manifest = Path(data_dir) / MANIFEST
+    if not manifest.exists():
+        return None
+    with open(manifest, newline="") as handle:
+        groups = {row["file"]: row[BREAKDOWN_COLUMN] for row in csv.DictReader(handle)}
+    names = np.array([groups.get(path, "unknown") for path in images.paths])
+    result = {}
+    for name in sorted(set(names)):
+        chosen = names == name
+        metrics = classification_metrics(probabilities[chosen], images.labels[chosen])
+        result[name] = {
+            key: metrics[key]
+            for key in ("images", "accuracy", "tumour_sensitivity", "tumour_specificity")
+        }
+    return result
+
+
 def leak_free_mask(data_dir: Path, official: ImageList) -> np.ndarray:
     """True for the Testing images with no near-duplicate in Training."""
     leak_free = set(cached_duplicates(data_dir).leak_free_test)
@@ -90,6 +118,9 @@ def evaluate(weights: Path, data_dir: Path, split: str | None = None) -> dict:
         }
     else:
         results = {split: split_result(images, probabilities)}
+        by_sequence = breakdown(data_dir, images, probabilities)
+        if by_sequence:
+            results[split]["by_sequence"] = by_sequence
 
     report_file = report_path(weights)
     report = read_json(report_file) if report_file.exists() else {"splits": {}}

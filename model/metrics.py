@@ -39,6 +39,25 @@ def expected_calibration_error(
     return float(error)
 
 
+def tumour_detection(probabilities: np.ndarray, labels: np.ndarray) -> dict:
+    """Tumour (any of the three tumour classes) against no tumour.
+
+    Returns:
+        sensitivity (share of true tumours predicted as any tumour class) and
+        specificity (share of true "no tumour" images predicted as no tumour);
+        None where the split has no image of that kind.
+    """
+    no_tumour = config.CLASS_NAMES.index("notumor")
+    true_tumour = labels != no_tumour
+    predicted_tumour = probabilities.argmax(axis=1) != no_tumour
+    sensitivity = predicted_tumour[true_tumour].mean() if true_tumour.any() else None
+    specificity = (~predicted_tumour[~true_tumour]).mean() if (~true_tumour).any() else None
+    return {
+        "tumour_sensitivity": None if sensitivity is None else float(sensitivity),
+        "tumour_specificity": None if specificity is None else float(specificity),
+    }
+
+
 def classification_metrics(probabilities: np.ndarray, labels: np.ndarray) -> dict:
     """Computes every metric a report holds.
 
@@ -52,7 +71,8 @@ def classification_metrics(probabilities: np.ndarray, labels: np.ndarray) -> dic
     Returns:
         accuracy, macro_f1 (over the classes present), per-class
         precision/recall/f1/support, confusion matrix (rows: true class),
-        one-vs-rest ROC-AUC per present class and their macro mean, ECE.
+        one-vs-rest ROC-AUC per present class and their macro mean, ECE,
+        tumour-vs-no-tumour sensitivity and specificity.
     """
     predictions = probabilities.argmax(axis=1)
     all_classes = list(range(len(config.CLASS_NAMES)))
@@ -85,4 +105,5 @@ def classification_metrics(probabilities: np.ndarray, labels: np.ndarray) -> dic
         "roc_auc": auc,
         "roc_auc_macro": float(np.mean(list(auc.values()))) if auc else None,
         "expected_calibration_error": expected_calibration_error(probabilities, labels),
+        **tumour_detection(probabilities, labels),
     }

@@ -53,6 +53,8 @@ for name, report in reports.items():
         if result:
             row[f"{title} accuracy"] = f"{result['accuracy']:.1%}"
             row[f"{title} macro-F1"] = f"{result['macro_f1']:.3f}"
+            if split == "external" and result.get("tumour_sensitivity") is not None:
+                row["External tumour sensitivity"] = f"{result['tumour_sensitivity']:.1%}"
     row["training time"] = f"{card.get('wall_time_seconds', 0) / 60:.0f} min"
     rows.append(row)
 st.dataframe(pd.DataFrame(rows), hide_index=True, key="compare_headline")
@@ -115,6 +117,30 @@ for name, report in reports.items():
         f"{result['expected_calibration_error']:.3f}"
     )
     left.dataframe(table, hide_index=True, key=f"compare_{name}_table")
+    if result.get("tumour_sensitivity") is not None:
+        specificity = result.get("tumour_specificity")
+        left.markdown(
+            f"Tumour vs no tumour: sensitivity {result['tumour_sensitivity']:.1%}, "
+            f"specificity {'n/a' if specificity is None else f'{specificity:.1%}'}"
+        )
+    if result.get("by_sequence"):
+        left.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "sequence": sequence,
+                        "images": values["images"],
+                        "accuracy": f"{values['accuracy']:.1%}",
+                        "tumour sensitivity": "n/a"
+                        if values["tumour_sensitivity"] is None
+                        else f"{values['tumour_sensitivity']:.1%}",
+                    }
+                    for sequence, values in result["by_sequence"].items()
+                ]
+            ),
+            hide_index=True,
+            key=f"compare_{name}_sequences",
+        )
     card = entry.card
     right.markdown(
         f"- **Architecture:** {card['architecture']}, input {card['input_size']} px\n"

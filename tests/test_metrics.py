@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from model.metrics import classification_metrics, expected_calibration_error
+from model.metrics import classification_metrics, expected_calibration_error, tumour_detection
 
 
 def test_perfectly_calibrated_confidences_have_zero_error():
@@ -32,3 +32,15 @@ def test_metrics_on_three_classes_count_pituitary_predictions_as_wrong():
     assert set(result["roc_auc"]) == {"glioma", "meningioma", "notumor"}
     # F1 over the three classes present: glioma 2/3, meningioma 1, notumor 1.
     assert result["macro_f1"] == pytest.approx((2 / 3 + 1 + 1) / 3)
+
+
+def test_tumour_sensitivity_and_specificity():
+    # true: glioma, meningioma, notumor, notumor; predicted: pituitary, notumor, notumor, glioma
+    probabilities = np.eye(4)[[3, 2, 2, 0]]
+    result = tumour_detection(probabilities, np.array([0, 1, 2, 2]))
+    assert result == {"tumour_sensitivity": 0.5, "tumour_specificity": 0.5}
+
+
+def test_tumour_detection_without_normal_images():
+    result = tumour_detection(np.eye(4)[[0]], np.array([0]))
+    assert result["tumour_specificity"] is None and result["tumour_sensitivity"] == 1.0

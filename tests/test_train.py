@@ -78,9 +78,17 @@ def test_evaluate_a_folder_with_three_classes(trained, tiny_dataset, tmp_path):
         (external / name).mkdir(parents=True)
         for file in (tiny_dataset / "Testing" / name).iterdir():
             (external / name / file.name).write_bytes(file.read_bytes())
+    rows = ["file,class,sequence"] + [
+        f"{path.parent.name}/{path.name},{path.parent.name},{'T1' if i % 2 else 'T2'}"
+        for i, path in enumerate(sorted(external.glob("*/*.png")))
+    ]
+    (external / "manifest.csv").write_text("\n".join(rows) + "\n")
     evaluate.main(["--weights", str(trained), "--data", str(external), "--split", "external"])
     report = cards.read_json(cards.report_path(trained))
     assert report["splits"]["external"]["images"] == 9
+    by_sequence = report["splits"]["external"]["by_sequence"]
+    assert {name: values["images"] for name, values in by_sequence.items()} == {"T1": 4, "T2": 5}
+    assert report["splits"]["external"]["tumour_specificity"] is not None
     assert report["splits"]["external"]["per_class"]["pituitary"]["support"] == 0
     assert "official" in report["splits"]  # earlier splits are kept
 
