@@ -57,7 +57,9 @@ for name, report in reports.items():
                 row["External tumour sensitivity"] = f"{result['tumour_sensitivity']:.1%}"
     row["training time"] = f"{card.get('wall_time_seconds', 0) / 60:.0f} min"
     rows.append(row)
-st.dataframe(pd.DataFrame(rows), hide_index=True, key="compare_headline")
+# One column per model, one row per number: easy to read across models.
+headline = pd.DataFrame(rows).set_index("model").T.reset_index(names="")
+st.dataframe(headline, hide_index=True, key="compare_headline")
 first = next(iter(reports.values()))["splits"]
 st.caption(
     " · ".join(

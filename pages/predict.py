@@ -95,19 +95,24 @@ def show_result(name: str, result: dict, key: str) -> None:
         st.caption(note)
     if result["tags"]:
         st.text(" · ".join(f"{label}: {value}" for label, value in result["tags"].items()))
-    st.plotly_chart(
+    blended = overlay(result["display"], analysis.cam, opacity, colormap)
+    explained = charts.class_label(classifier.class_names[analysis.explained])
+    scan, heat, numbers = st.columns([1, 1, 1.3], gap="medium")
+    scan.image(result["display"], caption="Uploaded scan", width="stretch")
+    heat.image(
+        blended, caption=f"{method}: where the model looked for “{explained}”", width="stretch"
+    )
+    if not analysis.cam.any():
+        heat.caption(
+            "The heatmap is empty: no region raised the score of this class. "
+            "Try the other explanation method in the sidebar."
+        )
+    numbers.plotly_chart(
         charts.probability_bars(analysis.probabilities, classifier.class_names),
         key=f"{key}_bars",
         config={"displayModeBar": False},
     )
-    blended = overlay(result["display"], analysis.cam, opacity, colormap)
-    explained = charts.class_label(classifier.class_names[analysis.explained])
-    left, right = st.columns(2)
-    left.image(result["display"], caption="Uploaded scan", width="stretch")
-    right.image(
-        blended, caption=f"{method}: where the model looked for “{explained}”", width="stretch"
-    )
-    right.download_button(
+    numbers.download_button(
         "Download overlay (PNG)",
         png_bytes(blended),
         file_name=f"{name.rsplit('.', 1)[0]}-{method}.png".replace(" ", "_"),

@@ -69,7 +69,7 @@ def test_uploading_a_sample_shows_its_class_and_an_overlay(sample):
 def test_the_sidebar_choice_decides_the_model(name):
     app = fresh_app(sidebar_weights=name, predict_sample="meningioma.jpg")
     assert_no_exception(app)
-    assert SHIPPED[name].label in app.caption[-1].value
+    assert SHIPPED[name].label in app.main.caption[-1].value
 
 
 def test_bad_file_gets_a_plain_error_and_the_next_upload_still_works():
@@ -91,7 +91,7 @@ def test_several_files_give_a_table_and_a_csv():
     files.append(("broken.jpg", b"not an image at all", "image/jpeg"))
     app.file_uploader(key="predict_uploads").set_value(files).run()
     assert_no_exception(app)
-    table = app.dataframe(key="predict_table").value
+    table = app.dataframe[0].value  # the results table
     assert list(table["file"]) == [name for name, _, _ in files]
     assert list(table["class"])[-1] == "not analysed"
     assert "not an image we can read" in app.error[0].value
@@ -102,7 +102,8 @@ def test_compare_page_shows_the_numbers_of_the_reports():
     app = fresh_app()
     app.switch_page("pages/compare.py").run()
     assert_no_exception(app)
-    table = app.dataframe(key="compare_headline").value
+    table = app.dataframe[0].value.set_index("")  # the headline table: a column per model
     for entry in SHIPPED.values():
         accuracy = entry.report()["splits"]["leak_free"]["accuracy"]
-        assert f"{accuracy:.1%}" in set(table["Leak-free accuracy"])
+        column = entry.label.split(" · ")[0]
+        assert table.loc["Leak-free accuracy", column] == f"{accuracy:.1%}"

@@ -97,7 +97,7 @@ def browser():
 
 
 def open_page(browser, url: str):
-    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    page = browser.new_page(viewport={"width": 1400, "height": 1400})
     page.goto(url, wait_until="domcontentloaded")
     page.get_by_text("Classify a brain MRI slice").wait_for(timeout=120_000)
     return page
