@@ -16,6 +16,20 @@ from model import config  # noqa: E402
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SAMPLES_DIR = PROJECT_ROOT / "assets" / "samples"
 
+# Samples a shipped model gets wrong, with the reason. The samples are fixed by a
+# rule that ignores the models (assets/samples/README.md); a miss is recorded
+# here, visibly, instead of swapping the sample for one the model gets right.
+# The tests that use it are strict xfails: a better model makes them fail
+# until its entry is removed.
+KNOWN_MISSES = {
+    ("baseline", "meningioma"): "the 96-px baseline (82.6 % official) calls this coronal "
+    "meningioma 'no tumour'; reaching the issue-2 target is still open",
+    ("resnet50", "meningioma"): "the bundled ResNet50 (69.1 % official) calls this coronal "
+    "meningioma 'no tumour'; reaching the issue-3 target is still open",
+    ("resnet50", "notumor"): "the bundled ResNet50 (69.1 % official) calls this normal "
+    "scan 'pituitary'; reaching the issue-3 target is still open",
+}
+
 
 def synthetic_scan(class_index: int, variant: int, size: int = 48) -> np.ndarray:
     """A grey 'head' with a bright blob whose place depends on the class.

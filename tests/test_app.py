@@ -5,7 +5,7 @@ from streamlit.testing.v1 import AppTest
 
 from model import config
 from model.registry import discover
-from tests.conftest import PROJECT_ROOT, SAMPLES_DIR
+from tests.conftest import KNOWN_MISSES, PROJECT_ROOT, SAMPLES_DIR
 
 APP = str(PROJECT_ROOT / "app.py")
 TIMEOUT = 180
@@ -54,7 +54,15 @@ def test_other_pages_render(page):
     assert app.title
 
 
-@pytest.mark.parametrize("sample", sorted(p.name for p in SAMPLES_DIR.glob("*.jpg")))
+def default_model_samples():
+    """Each sample, a strict xfail where the default model (ResNet50) is known to miss it."""
+    for path in sorted(SAMPLES_DIR.glob("*.jpg")):
+        reason = KNOWN_MISSES.get(("resnet50", path.stem))
+        marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+        yield pytest.param(path.name, marks=marks, id=path.stem)
+
+
+@pytest.mark.parametrize("sample", list(default_model_samples()))
 def test_uploading_a_sample_shows_its_class_and_an_overlay(sample):
     app = fresh_app()
     data = (SAMPLES_DIR / sample).read_bytes()

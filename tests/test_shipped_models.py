@@ -13,7 +13,7 @@ from model.inference import Classifier
 from model.inputs import decode_upload
 from model.preprocessing import load_model_input, to_model_input
 from model.registry import discover
-from tests.conftest import SAMPLES_DIR
+from tests.conftest import KNOWN_MISSES, SAMPLES_DIR
 
 SHIPPED = discover(config.WEIGHTS_DIR)
 SAMPLES = sorted(SAMPLES_DIR.glob("*.jpg"))
@@ -32,15 +32,6 @@ def test_one_sample_scan_per_class():
 def test_card_hash_matches_the_file_and_the_file_is_small_enough(entry):
     assert entry.card["keras_sha256"] == file_sha256(entry.weights)
     assert entry.weights.stat().st_size < 100 * 1024 * 1024
-
-
-# Samples a shipped model gets wrong, with the reason. The samples are fixed by a
-# rule that ignores the models (assets/samples/README.md); a miss is recorded
-# here, visibly, instead of swapping the sample for one the model gets right.
-KNOWN_MISSES = {
-    ("baseline", "meningioma"): "the 96-px baseline (82.6 % official) calls this coronal "
-    "meningioma 'no tumour' (0.81); a better baseline is the open part of issue 2",
-}
 
 
 def sample_cases():
