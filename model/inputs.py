@@ -87,17 +87,7 @@ def decode_dicom(data: bytes) -> DecodedImage:
 
 
 def _decode(data: bytes) -> DecodedImage:
-    """Decodes an uploaded file.
-
-    Args:
-        data: The file's bytes.
-
-    Returns:
-        The decoded image.
-
-    Raises:
-        InputError: With a message in plain words for every file that cannot be used.
-    """
+    """``decode_upload`` without its last-resort handler for unforeseen decoder errors."""
     if not data:
         raise InputError("The file is empty.")
     if len(data) > MAX_UPLOAD_BYTES:
