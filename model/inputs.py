@@ -118,9 +118,8 @@ def _decode(data: bytes) -> DecodedImage:
         raise InputError(
             "The image file is damaged or incomplete and could not be decoded."
         ) from error
-    if transposed.size != image.size or transposed is not image:
-        if image.getexif().get(0x0112, 1) != 1:
-            notes.append("The image was rotated as its EXIF orientation says.")
+    if image.getexif().get(0x0112, 1) != 1:  # EXIF orientation other than "normal"
+        notes.append("The image was rotated as its EXIF orientation says.")
     rgb = np.asarray(to_rgb(transposed), dtype=np.uint8)
     return DecodedImage(rgb=rgb, kind=image.format or "image", notes=notes)
 
