@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pydicom
-from pydicom.errors import InvalidDicomError
 from pydicom.pixels import apply_modality_lut, apply_voi_lut
 
 DICOM_MAGIC_OFFSET = 128
@@ -64,25 +63,34 @@ def read_slice(data: bytes, max_pixels: int) -> DicomSlice:
     """
     try:
         dataset = pydicom.dcmread(io.BytesIO(data))
-    except (InvalidDicomError, EOFError, ValueError, OSError) as error:
-        raise DicomError("The DICOM file is damaged or incomplete.") from error
+    except Exception as error:  # a file cut short raises struct.error, BytesLengthException...
+        raise DicomError(
+            "The DICOM file is damaged or incomplete. Export the slice again."
+        ) from error
     try:
         return _pixels(dataset, max_pixels)
     except DicomError:
         raise
     except Exception as error:  # malformed tags, LUTs or windows in a hostile file
         raise DicomError(
-            "The DICOM file has values that cannot be turned into an image."
+            "The DICOM file has values that cannot be turned into an image. Export the "
+            "slice as PNG or JPEG."
         ) from error
 
 
 def _pixels(dataset: pydicom.Dataset, max_pixels: int) -> DicomSlice:
     """Applies the LUTs and windows of ``read_slice`` to a parsed dataset."""
     if "PixelData" not in dataset:
-        raise DicomError("The DICOM file holds no image (it has no pixel data).")
+        raise DicomError(
+            "The DICOM file holds no image (no pixel data): it was cut short, or it is a "
+            "report or index rather than a slice. Export the slice again."
+        )
     frames = int(dataset.get("NumberOfFrames", 1) or 1)
     if int(dataset.get("Rows", 0)) * int(dataset.get("Columns", 0)) * frames > max_pixels:
-        raise DicomError("The DICOM file holds more pixels than we process safely.")
+        raise DicomError(
+            "The DICOM file holds more pixels than we process safely. Export the one "
+            "slice as PNG or JPEG."
+        )
     try:
         pixels = dataset.pixel_array
     except Exception as error:  # pydicom raises several types for missing decoders
@@ -92,7 +100,10 @@ def _pixels(dataset: pydicom.Dataset, max_pixels: int) -> DicomSlice:
                 f"The DICOM file is compressed as {syntax.name}, which this installation "
                 "cannot decode. Export the slice uncompressed, or as PNG or JPEG."
             ) from error
-        raise DicomError("The DICOM pixel data could not be decoded.") from error
+        raise DicomError(
+            "The DICOM pixel data could not be decoded; the file may be cut short. "
+            "Export the slice again."
+        ) from error
 
     notes = []
     colour = dataset.get("SamplesPerPixel", 1) == 3

@@ -19,6 +19,9 @@ MAX_PIXELS = 50_000_000  # about 7000 x 7000
 MIN_SIDE = 32
 MAX_ASPECT_RATIO = 4.0
 ACCEPTED_FORMATS = ("JPEG", "PNG", "BMP", "TIFF", "WEBP", "GIF")
+EXIF_ORIENTATION_TAG = 0x0112
+# EXIF orientations that turn or mirror the image; 1 is "as stored", other values are invalid.
+EXIF_TRANSFORMING_ORIENTATIONS = range(2, 9)
 
 # Pillow refuses anything twice this size outright, and we refuse anything
 # above it from the header (see decode_upload).
@@ -46,6 +49,14 @@ class DecodedImage:
     tags: dict[str, str] = field(default_factory=dict)
 
 
+def too_many_pixels(size: str) -> InputError:
+    """The error for an image above ``MAX_PIXELS``; ``size`` says how large it is."""
+    return InputError(
+        f"The image {size}, more than we process safely ({MAX_PIXELS // 1_000_000} "
+        "megapixels). Resize it first."
+    )
+
+
 def check_dimensions(width: int, height: int) -> None:
     """Refuses images too large, too small or too long and thin to be one slice.
 
@@ -53,13 +64,10 @@ def check_dimensions(width: int, height: int) -> None:
         InputError: With the reason.
     """
     if width * height > MAX_PIXELS:
-        raise InputError(
-            f"The image is {width} x {height} pixels, more than we process safely "
-            f"({MAX_PIXELS // 1_000_000} megapixels). Resize it first."
-        )
+        raise too_many_pixels(f"is {width} x {height} pixels")
     if min(width, height) < MIN_SIDE:
         raise InputError(
-            f"The image is only {width} x {height} pixels; at least {MIN_SIDE} pixels "
+            f"The image is {width} x {height} pixels; at least {MIN_SIDE} pixels "
             "on each side are needed to classify it."
         )
     if max(width, height) / min(width, height) > MAX_ASPECT_RATIO:
@@ -100,7 +108,8 @@ def _decode(data: bytes) -> DecodedImage:
     try:
         image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
     except Image.DecompressionBombError as error:
-        raise InputError("The image has too many pixels to process safely.") from error
+        # Pillow refuses twice MAX_PIXELS before reading the size out to us.
+        raise too_many_pixels(f"has over {2 * MAX_PIXELS // 1_000_000} megapixels") from error
     except (UnidentifiedImageError, OSError, ValueError) as error:
         raise InputError(
             "This file is not an image we can read. Upload a JPEG, PNG, BMP, TIFF, "
@@ -116,10 +125,11 @@ def _decode(data: bytes) -> DecodedImage:
         transposed = ImageOps.exif_transpose(image)
     except (OSError, ValueError, SyntaxError) as error:
         raise InputError(
-            "The image file is damaged or incomplete and could not be decoded."
+            "The image file is damaged or incomplete and could not be decoded. Save or "
+            "export it again."
         ) from error
-    if image.getexif().get(0x0112, 1) != 1:  # EXIF orientation other than "normal"
-        notes.append("The image was rotated as its EXIF orientation says.")
+    if image.getexif().get(EXIF_ORIENTATION_TAG) in EXIF_TRANSFORMING_ORIENTATIONS:
+        notes.append("The image was rotated or mirrored as its EXIF orientation says.")
     rgb = np.asarray(to_rgb(transposed), dtype=np.uint8)
     return DecodedImage(rgb=rgb, kind=image.format or "image", notes=notes)
 
@@ -142,4 +152,6 @@ def decode_upload(data: bytes) -> DecodedImage:
     except InputError:
         raise
     except Exception as error:  # a decoder bug must not reach the page as a traceback
-        raise InputError("The file could not be read as an image.") from error
+        raise InputError(
+            "The file could not be read as an image. Save it as PNG or JPEG and upload it again."
+        ) from error

@@ -1,0 +1,126 @@
+"""Real Streamlit runs of the predict page with hostile uploads, against the shipped models.
+
+Every rejected kind of file gets a plain ``st.error`` (the message of its row in
+test_hostile_inputs.py) and no exception, and the next valid upload of the same
+session is still classified. File names and DICOM tags are shown as typed,
+never as HTML.
+"""
+
+import re
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import SAMPLES_DIR
+from tests.fixtures_hostile import (
+    HTML_FILE_NAME,
+    SCAN,
+    SCRIPT_FILE_NAME,
+    dicom_bytes,
+    encoded,
+)
+from tests.test_app import (  # noqa: F401 - shipped_weights is an autouse fixture
+    SHIPPED,
+    assert_no_exception,
+    fresh_app,
+    headline,
+    shipped_weights,
+)
+from tests.test_hostile_inputs import CASES
+
+pytestmark = pytest.mark.skipif(not SHIPPED, reason="no trained model in model/weights/")
+
+UPLOADER = "predict_uploads"
+GOOD_SAMPLE = "glioma.jpg"
+REJECTED_IN_THE_APP = [
+    "zero-byte file",
+    "random bytes named .jpg",
+    "PDF named .png",
+    "ZIP named .dcm",
+    "truncated JPEG",
+    "PNG header claims 100000 x 100000",
+    "1 x 1 image",
+    "10000 x 20 strip",
+    "non-DICOM file named .dcm",
+    "DICOM compressed as JPEG-LS (no decoder)",
+]
+CASE_BY_ID = {case.id: case for case in CASES}
+# "<img" or "<script" not escaped by a backslash: raw HTML in a Markdown string.
+RAW_HTML = re.compile(r"(?<!\\)<\s*(script|img)", re.IGNORECASE)
+
+
+def upload(app: AppTest, *files: tuple[str, bytes]) -> AppTest:
+    """Puts ``files`` (name, bytes) in the uploader and reruns the page."""
+    typed = [(name, data, "application/octet-stream") for name, data in files]
+    return app.file_uploader(key=UPLOADER).set_value(typed).run()
+
+
+def good_scan() -> tuple[str, bytes]:
+    return GOOD_SAMPLE, (SAMPLES_DIR / GOOD_SAMPLE).read_bytes()
+
+
+def rejected(case_id: str) -> tuple[str, bytes, str]:
+    """(file name, bytes, expected message) of a refused row of the hostile-input table."""
+    case = CASE_BY_ID[case_id]
+    return case.file_name, case.build(), case.expected.message
+
+
+def markdown_strings(app: AppTest) -> list[str]:
+    """Every string the page renders as Markdown (or HTML)."""
+    kinds = ("markdown", "caption", "error", "warning", "info", "success")
+    kinds += ("title", "header", "subheader", "html")
+    strings = [element.value for kind in kinds for element in getattr(app, kind)]
+    return strings + [expander.label for expander in app.expander]
+
+
+def assert_shows_a_result(app: AppTest) -> None:
+    """A headline (the class, or that the model is unsure), the scan and its overlay."""
+    assert_no_exception(app)
+    assert not app.error, [e.value for e in app.error]
+    assert headline(app)
+    assert len(app.image) >= 2
+
+
+@pytest.mark.parametrize("case_id", REJECTED_IN_THE_APP)
+def test_a_rejected_file_gets_a_plain_error_and_the_next_upload_still_works(case_id):
+    name, data, message = rejected(case_id)
+    app = upload(fresh_app(), (name, data))
+    assert_no_exception(app)
+    assert len(app.error) == 1
+    assert message in app.error[0].value
+    assert not app.image  # nothing was classified
+    assert_shows_a_result(upload(app, good_scan()))
+
+
+def test_every_rejected_kind_at_once_gets_its_own_error_beside_a_good_scan():
+    bad_files = [rejected(case_id) for case_id in REJECTED_IN_THE_APP]
+    app = upload(fresh_app(), *[(name, data) for name, data, _ in bad_files], good_scan())
+    assert_no_exception(app)
+    errors = [error.value for error in app.error]
+    assert len(errors) == len(bad_files)
+    for error, (_, _, message) in zip(errors, bad_files):
+        assert message in error
+    table = app.dataframe[0].value  # the results table, one row per file
+    assert list(table["class"]).count("not analysed") == len(bad_files)
+    assert list(table["class"])[-1] != "not analysed"
+
+
+def test_html_in_file_names_is_shown_as_text():
+    app = upload(
+        fresh_app(),
+        (HTML_FILE_NAME, encoded(SCAN, "PNG")),
+        (SCRIPT_FILE_NAME, b"%PDF-1.4 not an image"),
+    )
+    assert_no_exception(app)
+    shown = markdown_strings(app)
+    assert not [text for text in shown if RAW_HTML.search(text)]
+    assert any(r"\<img src=x onerror=alert\(1\)\>" in text for text in shown)
+    assert r"\<script\>alert\(1\)\</script\>" in app.error[0].value
+
+
+def test_dicom_tags_are_shown_as_plain_text():
+    description = "<img src=x onerror=alert(1)> AX T1"
+    app = upload(fresh_app(), ("IM0001.dcm", dicom_bytes(SeriesDescription=description)))
+    assert_no_exception(app)
+    assert any(description in text.value for text in app.text)  # st.text: never rendered
+    assert not [text for text in markdown_strings(app) if RAW_HTML.search(text)]
