@@ -11,7 +11,9 @@ st.markdown("""
 This app is for **education and research**: to see what a convolutional network
 trained on a public dataset does with a brain MRI slice, and where it looks.
 It is **not a medical device** and must not be used to diagnose, treat or triage
-anyone. Every result needs a qualified reader.
+anyone. Every result needs a qualified reader. When the model's top probability
+is below the threshold in its card, the app names no class and says the scan needs
+expert review. The PDF report of each scan carries the same statement.
 
 ### What the model was trained on
 The Kaggle *Brain Tumor MRI Dataset* (masoudnickparvar, CC0), assembled from

@@ -74,15 +74,28 @@ def selected_classifier() -> Classifier:
         st.stop()
 
 
+def model_title(entry: registry.ModelEntry) -> str:
+    """'ResNet50 · 80.9 % leak-free' -> 'ResNet50'."""
+    return entry.label.split(" · ")[0]
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
-def analyse_upload(sha256: str, weights_path: str, method: str, _data: bytes) -> dict:
+def analyse_upload(
+    sha256: str, weights_path: str, method: str, target: int | None, _data: bytes
+) -> dict:
     """Decodes, classifies and explains uploaded bytes; cached per sha256 of the bytes.
+
+    Args:
+        sha256: Hash of ``_data``, the cache key of the bytes.
+        weights_path: The model's ``.keras`` file.
+        method: An explanation method of ``model.explain.METHODS``.
+        target: Class index to explain; the predicted class when None.
 
     Raises:
         model.inputs.InputError: For a file that cannot be used (not cached).
     """
     decoded = decode_upload(_data)
-    analysis = load_classifier(weights_path).analyse(decoded.rgb, method)
+    analysis = load_classifier(weights_path).analyse(decoded.rgb, method, target)
     return {
         "display": fit_within(decoded.rgb, DISPLAY_MAX_SIDE),
         "kind": decoded.kind,

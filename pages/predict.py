@@ -1,28 +1,41 @@
 """Classify a scan: upload (or pick a sample), see the class, the probabilities and the heatmap."""
 
+import functools
 import hashlib
 import io
+from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
 from PIL import Image
 
+from model import report_pdf
 from model.config import PROJECT_ROOT
+from model.inference import Classifier
 from model.inputs import MAX_UPLOAD_MEGABYTES, InputError
 from model.overlay import overlay
+from model.registry import ModelEntry, WeightsError
 from pages import charts
 from pages.common import (
     SIDEBAR_COLORMAP,
     SIDEBAR_METHOD,
     SIDEBAR_OPACITY,
     analyse_upload,
+    load_classifier,
+    model_title,
     plain,
+    registered_models,
     selected_classifier,
 )
 
 SAMPLES_DIR = PROJECT_ROOT / "assets" / "samples"
 SAMPLE_KEY = "predict_sample"
+TARGET_KEY = "predict_target"
+ALL_MODELS_KEY = "predict_all_models"
+PREDICTED = "predicted"  # target option: explain the class the model predicts
 FULL_RESULTS_UP_TO = 5  # more files than this: one collapsed section per file
+COMPARE_IMAGE_WIDTH = 360  # pixels: each model's heatmap in the side-by-side comparison
+EXPERT_REVIEW = "Needs expert review"
 
 st.title("Classify a brain MRI slice")
 st.caption(
@@ -62,6 +75,29 @@ opacity = st.session_state.get(SIDEBAR_OPACITY, 0.45)
 colormap = st.session_state.get(SIDEBAR_COLORMAP, "Jet")
 weights_path = str(classifier.entry.weights)
 
+target_column, compare_column = st.columns([2, 1], vertical_alignment="bottom")
+target_name = target_column.radio(
+    "Heatmap explains",
+    options=[PREDICTED, *classifier.class_names],
+    format_func=lambda name: "Predicted class" if name == PREDICTED else charts.class_label(name),
+    key=TARGET_KEY,
+    horizontal=True,
+    help="Pick a class to see where the model found evidence for it, e.g. why the scan "
+    "could be a meningioma even when the model predicts something else.",
+)
+compare_all = compare_column.toggle(
+    "Compare every model on this scan",
+    key=ALL_MODELS_KEY,
+    help="Shows the calibrated prediction and heatmap of every bundled model side by side.",
+)
+
+
+def target_index(model: Classifier) -> int | None:
+    """The chosen class as an index of ``model``'s classes; None explains the predicted class."""
+    if target_name in (None, PREDICTED) or target_name not in model.class_names:
+        return None
+    return model.class_names.index(target_name)
+
 
 def png_bytes(array) -> bytes:
     buffer = io.BytesIO()
@@ -69,17 +105,59 @@ def png_bytes(array) -> bytes:
     return buffer.getvalue()
 
 
-def show_result(name: str, result: dict, key: str) -> None:
+def model_facts(model: Classifier) -> report_pdf.ModelFacts:
+    card = model.entry.card
+    return report_pdf.ModelFacts(
+        name=model_title(model.entry),
+        architecture=str(card.get("architecture", model.entry.name)),
+        weights_sha256=str(card.get("keras_sha256", "unknown")),
+        temperature=card.get("temperature"),
+    )
+
+
+def report_builder(name: str, result: dict, blended) -> Callable[[], bytes]:
+    """The PDF of one scan, built only when its download button is clicked."""
+    analysis = result["analysis"]
+    return functools.partial(
+        report_pdf.scan_report,
+        file_name=name,
+        scan=result["display"],
+        heatmap_overlay=blended,
+        probabilities=analysis.probabilities,
+        class_names=classifier.class_names,
+        confident=analysis.confident,
+        threshold=classifier.low_confidence_threshold,
+        method=method,
+        explained=analysis.explained,
+        model=model_facts(classifier),
+        caution=result["unreliable"],
+        uncalibrated=getattr(analysis, "uncalibrated", None),
+    )
+
+
+def build_zip(rows_csv: bytes, builders: dict[str, Callable[[], bytes]]) -> bytes:
+    return report_pdf.batch_zip(rows_csv, {name: build() for name, build in builders.items()})
+
+
+def heatmap_caption(model: Classifier, analysis) -> str:
+    explained = charts.class_label(model.class_names[analysis.explained])
+    reason = (
+        "the most probable class" if analysis.explained == analysis.predicted else "chosen above"
+    )
+    return f"{method}: where the model looked for “{explained}” ({reason})"
+
+
+def show_decision(result: dict) -> None:
     analysis = result["analysis"]
     label = charts.class_label(classifier.class_names[analysis.predicted])
     confidence = float(analysis.probabilities[analysis.predicted])
     if result["unreliable"]:
-        st.subheader(f"Unreliable · the model says {label} ({confidence:.1%})")
+        st.subheader(f"{EXPERT_REVIEW} · this image is unlike the training scans")
         st.warning(result["unreliable"])
     elif analysis.confident:
         st.subheader(f"{label} · {confidence:.1%}")
     else:
-        st.subheader(f"Unsure · most likely {label} ({confidence:.1%})")
+        st.subheader(f"{EXPERT_REVIEW} · the model is unsure")
         reached = classifier.low_confidence.get("accuracy")
         evidence = (
             f" On validation scans, answers at or above that level were right {reached:.1%} "
@@ -88,55 +166,140 @@ def show_result(name: str, result: dict, key: str) -> None:
             else ""
         )
         st.warning(
-            f"The model's top probability is below {classifier.low_confidence_threshold:.0%}."
-            f"{evidence} Treat this scan as needing expert review."
+            f"The model's top probability ({confidence:.1%}) is below its threshold of "
+            f"{classifier.low_confidence_threshold:.0%}, so it names no class.{evidence} "
+            "This scan needs review by a qualified reader; the numbers beside the heatmap "
+            "are not a diagnosis."
         )
+
+
+def show_result(name: str, result: dict, key: str) -> Callable[[], bytes]:
+    """Draws one scan's result; returns the builder of its PDF report."""
+    analysis = result["analysis"]
+    show_decision(result)
     for note in result["notes"]:
         st.caption(note)
     if result["tags"]:
         st.text(" · ".join(f"{label}: {value}" for label, value in result["tags"].items()))
     blended = overlay(result["display"], analysis.cam, opacity, colormap)
-    explained = charts.class_label(classifier.class_names[analysis.explained])
     scan, heat, numbers = st.columns([1, 1, 1.3], gap="medium")
     scan.image(result["display"], caption="Uploaded scan", width="stretch")
-    heat.image(
-        blended, caption=f"{method}: where the model looked for “{explained}”", width="stretch"
-    )
+    heat.image(blended, caption=heatmap_caption(classifier, analysis), width="stretch")
     if not analysis.cam.any():
         heat.caption(
             "The heatmap is empty: no region raised the score of this class. "
-            "Try the other explanation method in the sidebar."
+            "Try another explanation method in the sidebar."
         )
     numbers.plotly_chart(
-        charts.probability_bars(analysis.probabilities, classifier.class_names),
+        charts.probability_bars(
+            analysis.probabilities, classifier.class_names, classifier.low_confidence_threshold
+        ),
         key=f"{key}_bars",
         config={"displayModeBar": False},
     )
+    stem = name.rsplit(".", 1)[0].replace(" ", "_")
     numbers.download_button(
         "Download overlay (PNG)",
         png_bytes(blended),
-        file_name=f"{name.rsplit('.', 1)[0]}-{method}.png".replace(" ", "_"),
+        file_name=f"{stem}-{method}.png",
         mime="image/png",
         key=f"{key}_download",
         on_click="ignore",
     )
+    build_report = report_builder(name, result, blended)
+    numbers.download_button(
+        "Download report (PDF)",
+        build_report,
+        file_name=report_pdf.report_file_names([name])[0],
+        mime="application/pdf",
+        key=f"{key}_report",
+        on_click="ignore",
+    )
+    return build_report
+
+
+def every_model_result(sha256: str, data: bytes) -> list[tuple[ModelEntry, Classifier, dict]]:
+    """Analyses one scan with every registered model; shows an error for a model that fails."""
+    outcomes = []
+    for entry in registered_models():
+        try:
+            model = load_classifier(str(entry.weights))
+            result = analyse_upload(sha256, str(entry.weights), method, target_index(model), data)
+        except (WeightsError, InputError) as error:
+            st.error(f"{plain(model_title(entry))} could not analyse this scan: {error}")
+            continue
+        outcomes.append((entry, model, result))
+    return outcomes
+
+
+def decision(model: Classifier, result: dict) -> str | None:
+    """The class a model states for a scan, or None when the scan needs expert review."""
+    analysis = result["analysis"]
+    if analysis.confident and not result["unreliable"]:
+        return charts.class_label(model.class_names[analysis.predicted])
+    return None
+
+
+def agreement_line(outcomes: list[tuple[ModelEntry, Classifier, dict]]) -> str:
+    decisions = [decision(model, result) for _, model, result in outcomes]
+    if all(label is None for label in decisions):
+        return "No model is confident: this scan needs expert review."
+    if len(set(decisions)) == 1:
+        return f"All {len(outcomes)} models agree: {decisions[0]}"
+    said = []
+    for (entry, _, result), label in zip(outcomes, decisions):
+        analysis = result["analysis"]
+        probability = float(analysis.probabilities[analysis.predicted])
+        said.append(
+            f"{model_title(entry)} says {label} ({probability:.1%})"
+            if label
+            else f"{model_title(entry)} is unsure (needs expert review)"
+        )
+    return "The models disagree: " + ", ".join(said)
+
+
+def show_every_model(sha256: str, data: bytes) -> None:
+    """Every registered model's calibrated prediction and heatmap for one scan, side by side."""
+    st.markdown("**Every model on this scan**")
+    outcomes = every_model_result(sha256, data)
+    if not outcomes:
+        return
+    for column, (entry, model, result) in zip(st.columns(len(outcomes)), outcomes):
+        analysis = result["analysis"]
+        confidence = float(analysis.probabilities[analysis.predicted])
+        label = decision(model, result)
+        column.markdown(f"**{plain(model_title(entry))}**")
+        if label:
+            column.markdown(f"{plain(label)} · {confidence:.1%}")
+        else:
+            column.markdown(
+                f"{EXPERT_REVIEW} (top probability {confidence:.1%}, "
+                f"needs {model.low_confidence_threshold:.0%})"
+            )
+        blended = overlay(result["display"], analysis.cam, opacity, colormap)
+        column.image(blended, caption=heatmap_caption(model, analysis), width=COMPARE_IMAGE_WIDTH)
+    line = agreement_line(outcomes)
+    (st.info if line.startswith("All") else st.warning)(line)
 
 
 rows = []
 progress = st.progress(0.0, text="Analysing…") if len(items) > 1 else None
 results = []
+chosen_target = target_index(classifier)
 for index, (name, data) in enumerate(items):
     sha256 = hashlib.sha256(data).hexdigest()
     try:
-        results.append((name, sha256, analyse_upload(sha256, weights_path, method, data), None))
+        result = analyse_upload(sha256, weights_path, method, chosen_target, data)
+        results.append((name, sha256, data, result, None))
     except InputError as error:
-        results.append((name, sha256, None, str(error)))
+        results.append((name, sha256, data, None, str(error)))
     if progress is not None:
         progress.progress((index + 1) / len(items), text=f"Analysed {index + 1} of {len(items)}")
 if progress is not None:
     progress.empty()
 
-for index, (name, sha256, result, error) in enumerate(results):
+reports = {}  # scan name (made unique) -> builder of its PDF
+for index, (name, sha256, data, result, error) in enumerate(results):
     key = f"predict_{index}_{sha256[:12]}"
     few = len(results) <= FULL_RESULTS_UP_TO
     container = st.container(border=True) if few else st.expander(plain(name))
@@ -145,13 +308,20 @@ for index, (name, sha256, result, error) in enumerate(results):
         if error:
             st.error(f"{plain(name)} could not be analysed: {error}")
         else:
-            show_result(name, result, key)
+            build_report = show_result(name, result, key)
+            if compare_all:
+                show_every_model(sha256, data)
     if result:
         analysis = result["analysis"]
+        report_name = name if name not in reports else f"{name} ({index + 1})"
+        reports[report_name] = build_report
+        label = charts.class_label(classifier.class_names[analysis.predicted])
+        decided = analysis.confident and not result["unreliable"]
         row = {
             "file": name,
-            "class": charts.class_label(classifier.class_names[analysis.predicted]),
+            "class": label,
             "confident": analysis.confident,
+            "decision": label if decided else EXPERT_REVIEW.lower(),
         }
         row.update(
             {
@@ -159,6 +329,7 @@ for index, (name, sha256, result, error) in enumerate(results):
                 for c, p in zip(classifier.class_names, analysis.probabilities)
             }
         )
+        row["report"] = report_pdf.report_file_names(list(reports))[-1]
         rows.append(row)
     else:
         rows.append({"file": name, "class": "not analysed", "confident": False})
@@ -167,12 +338,24 @@ if len(results) > 1:
     st.subheader("All results")
     table = pd.DataFrame(rows)
     st.dataframe(table, hide_index=True, key="predict_table")
-    st.download_button(
+    rows_csv = table.to_csv(index=False).encode()
+    csv_column, zip_column = st.columns(2)
+    csv_column.download_button(
         "Download results (CSV)",
-        table.to_csv(index=False).encode(),
-        file_name="brain-mri-results.csv",
+        rows_csv,
+        file_name=report_pdf.CSV_NAME,
         mime="text/csv",
         key="predict_csv",
         on_click="ignore",
+    )
+    zip_column.download_button(
+        "Download all (ZIP)",
+        functools.partial(build_zip, rows_csv, reports),
+        file_name="brain-mri-reports.zip",
+        mime="application/zip",
+        key="predict_zip",
+        on_click="ignore",
+        disabled=not reports,
+        help="The results table and one PDF report per analysed scan.",
     )
 st.caption(f"Model: {classifier.entry.label}.")

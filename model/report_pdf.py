@@ -1,0 +1,382 @@
+"""A one-page PDF report per scan, and a ZIP of the reports of a batch.
+
+The report holds what is needed to read a result later without the app: the
+scan, the heatmap overlay, the calibrated probabilities, the decision or the
+abstention, the model and its weights sha256, the date and the intended use.
+It is drawn with fpdf2's built-in Helvetica, so no font file is needed; text
+outside the Windows-1252 character set (for example a file name in another
+script) is printed with ``?`` in place of the characters the font lacks.
+"""
+
+import io
+import re
+import unicodedata
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+from fpdf.fonts import FontFace
+from PIL import Image
+
+from model.config import CLASS_LABELS
+
+# The intended use, stated once for the reports and the app.
+DISCLAIMER = (
+    "For education and research only. This tool is not a medical device and must not be "
+    "used to diagnose, treat or triage anyone. Every result needs review by a qualified reader."
+)
+
+CSV_NAME = "brain-mri-results.csv"
+REPORT_SUFFIX = "-report.pdf"
+
+# Page geometry in millimetres (A4 portrait).
+PAGE_WIDTH = 210
+MARGIN = 15
+CONTENT_WIDTH = PAGE_WIDTH - 2 * MARGIN  # 180 mm
+IMAGE_GAP = 6
+IMAGE_BOX_WIDTH = (CONTENT_WIDTH - IMAGE_GAP) / 2  # 87 mm per image
+IMAGE_BOX_HEIGHT = 80
+LINE_HEIGHT = 5.5
+
+FONT = "Helvetica"
+MONOSPACE_FONT = "Courier"
+TEXT_ENCODING = "cp1252"  # what fpdf2's built-in fonts can print
+
+# Bounds that keep every report on one page, whatever the input.
+MAX_FILE_NAME_CHARS = 160  # at most two lines at 10 pt
+MAX_NOTE_CHARS = 320  # at most three lines at 9 pt
+MAX_ARCHIVE_STEM_CHARS = 80
+
+
+@dataclass(frozen=True)
+class ModelFacts:
+    """Which model made the result.
+
+    Attributes:
+        name: Human-readable model name, e.g. ``ResNet50``.
+        architecture: The card's architecture, e.g. ``resnet50``.
+        weights_sha256: sha256 of the ``.keras`` file, from the card.
+        temperature: Calibration temperature of the card, or None when uncalibrated.
+    """
+
+    name: str
+    architecture: str
+    weights_sha256: str
+    temperature: float | None = None
+
+
+def printable(text: str, max_chars: int | None = None) -> str:
+    """Makes text safe for the PDF's built-in font, optionally shortened in the middle.
+
+    Args:
+        text: Any text, e.g. an uploaded file's name.
+        max_chars: Longest result; longer text keeps its start and end around ``…``.
+
+    Returns:
+        Text with control characters replaced by spaces and characters the font
+        lacks replaced by ``?``.
+    """
+    text = unicodedata.normalize("NFKC", text)
+    text = "".join(" " if unicodedata.category(c).startswith("C") else c for c in text)
+    if max_chars is not None and len(text) > max_chars:
+        head = (max_chars - 1) // 2
+        tail = max_chars - 1 - head
+        text = f"{text[:head]}…{text[-tail:]}"
+    return text.encode(TEXT_ENCODING, "replace").decode(TEXT_ENCODING)
+
+
+def percent(value: float) -> str:
+    """0.9312 -> '93.1 %'."""
+    return f"{100 * float(value):.1f} %"
+
+
+def class_label(name: str) -> str:
+    """'notumor' -> 'No tumour'."""
+    return CLASS_LABELS.get(name, name)
+
+
+def decision_text(
+    probabilities: Sequence[float],
+    class_names: Sequence[str],
+    confident: bool,
+    threshold: float,
+    caution: str | None = None,
+) -> str:
+    """The report's headline: the class, or why the scan needs expert review.
+
+    Args:
+        probabilities: Calibrated probabilities (classes,) in ``class_names`` order.
+        class_names: The model's class names.
+        confident: Whether the top probability reaches the model's threshold.
+        threshold: The card's low-confidence threshold.
+        caution: Why the image itself makes the result unreliable, if it does.
+
+    Returns:
+        ``"Glioma · 93.1 %"`` or a ``"Needs expert review: ..."`` sentence that names no class.
+    """
+    top = int(np.argmax(probabilities))
+    probability = percent(probabilities[top])
+    if caution:
+        return "Needs expert review: the image does not look like the scans the model knows"
+    if not confident:
+        return (
+            f"Needs expert review: the model is unsure (top probability {probability} "
+            f"below threshold {percent(threshold)})"
+        )
+    return f"{class_label(class_names[top])} · {probability}"
+
+
+def _fitted_size(image: np.ndarray) -> tuple[float, float]:
+    """Width and height in mm of an (H, W, 3) image scaled into the image box."""
+    height, width = image.shape[:2]
+    scale = min(IMAGE_BOX_WIDTH / width, IMAGE_BOX_HEIGHT / height)
+    return width * scale, height * scale
+
+
+def _draw_images(pdf: FPDF, scan: np.ndarray, heatmap_overlay: np.ndarray, caption: str) -> None:
+    """Draws the scan and its overlay side by side, each centred in its box, with captions."""
+    top = pdf.get_y()
+    for column, (image, text) in enumerate(((scan, "Scan"), (heatmap_overlay, caption))):
+        width, height = _fitted_size(image)
+        box_left = MARGIN + column * (IMAGE_BOX_WIDTH + IMAGE_GAP)
+        pdf.image(
+            Image.fromarray(image),
+            x=box_left + (IMAGE_BOX_WIDTH - width) / 2,
+            y=top + (IMAGE_BOX_HEIGHT - height) / 2,
+            w=width,
+            h=height,
+        )
+        pdf.set_xy(box_left, top + IMAGE_BOX_HEIGHT + 1)
+        pdf.set_font(FONT, size=9)
+        pdf.multi_cell(IMAGE_BOX_WIDTH, 4.5, printable(text, 120), align="C")
+    pdf.set_xy(MARGIN, top + IMAGE_BOX_HEIGHT + 11)
+
+
+def _draw_probabilities(
+    pdf: FPDF,
+    probabilities: Sequence[float],
+    class_names: Sequence[str],
+    uncalibrated: Sequence[float] | None,
+) -> None:
+    """Draws the probability table, the most probable class in bold."""
+    top = int(np.argmax(probabilities))
+    if uncalibrated is not None and (
+        len(uncalibrated) != len(class_names) or np.allclose(uncalibrated, probabilities)
+    ):
+        uncalibrated = None  # missing, or the same numbers: no second column
+    headings = ["Class", "Probability"]
+    widths = [60, 32]
+    if uncalibrated is not None:
+        headings.append("Before calibration")
+        widths.append(36)
+    pdf.set_font(FONT, size=10)
+    with pdf.table(
+        width=sum(widths),
+        col_widths=widths,
+        align="LEFT",
+        text_align=("LEFT", "RIGHT", "RIGHT")[: len(widths)],
+        line_height=6,
+        first_row_as_headings=True,
+    ) as table:
+        table.row(headings)
+        for index, name in enumerate(class_names):
+            cells = [class_label(name), percent(probabilities[index])]
+            if uncalibrated is not None:
+                cells.append(percent(uncalibrated[index]))
+            table.row(cells, style=FontFace(emphasis="BOLD") if index == top else None)
+
+
+def _labelled_line(pdf: FPDF, label: str, text: str, font: str = FONT, size: int = 10) -> None:
+    """Writes ``label: text`` as one line, the label in bold."""
+    pdf.set_font(FONT, "B", 10)
+    pdf.cell(38, LINE_HEIGHT, label)
+    pdf.set_font(font, size=size)
+    pdf.cell(CONTENT_WIDTH - 38, LINE_HEIGHT, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+def scan_report(
+    *,
+    file_name: str,
+    scan: np.ndarray,
+    heatmap_overlay: np.ndarray,
+    probabilities: Sequence[float],
+    class_names: Sequence[str],
+    confident: bool,
+    threshold: float,
+    method: str,
+    explained: int,
+    model: ModelFacts,
+    caution: str | None = None,
+    uncalibrated: Sequence[float] | None = None,
+    created: datetime | None = None,
+) -> bytes:
+    """Builds the one-page A4 report of one scan.
+
+    Args:
+        file_name: The uploaded file's name, printed as plain text.
+        scan: uint8 (H, W, 3) image as shown in the app.
+        heatmap_overlay: uint8 (H, W, 3) scan blended with the heatmap.
+        probabilities: Calibrated probabilities (classes,) in ``class_names`` order.
+        class_names: The model's class names.
+        confident: Whether the top probability reaches the model's threshold.
+        threshold: The card's low-confidence threshold in [0, 1].
+        method: The explanation method, e.g. ``Grad-CAM``.
+        explained: Index of the class the heatmap explains.
+        model: Which model made the result.
+        caution: Why the image itself makes the result unreliable, if it does.
+        uncalibrated: Probabilities before calibration (classes,), shown beside the
+            calibrated ones when they differ; ignored when empty.
+        created: When the report is made; now (UTC) when None.
+
+    Returns:
+        The PDF file's bytes.
+    """
+    created = created or datetime.now(UTC)
+    top = int(np.argmax(probabilities))
+    pdf = FPDF(orientation="portrait", unit="mm", format="A4")
+    pdf.core_fonts_encoding = TEXT_ENCODING
+    pdf.set_margins(MARGIN, MARGIN, MARGIN)
+    pdf.set_auto_page_break(auto=True, margin=MARGIN)
+    pdf.set_title("Brain MRI classifier report")
+    pdf.set_creation_date(created)
+    pdf.add_page()
+
+    pdf.set_font(FONT, "B", 17)
+    pdf.cell(
+        CONTENT_WIDTH, 9, "Brain MRI classifier: scan report", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+    )
+    pdf.set_font(FONT, size=10)
+    pdf.cell(
+        CONTENT_WIDTH,
+        LINE_HEIGHT,
+        f"Made on {created.astimezone(UTC):%Y-%m-%d at %H:%M} UTC",
+        new_x=XPos.LMARGIN,
+        new_y=YPos.NEXT,
+    )
+    pdf.set_font(FONT, "B", 10)
+    pdf.cell(10, LINE_HEIGHT, "File:")
+    pdf.set_font(FONT, size=10)
+    pdf.multi_cell(
+        CONTENT_WIDTH - 10,
+        LINE_HEIGHT,
+        printable(file_name, MAX_FILE_NAME_CHARS),
+        new_x=XPos.LMARGIN,
+        new_y=YPos.NEXT,
+        align="L",
+        wrapmode="CHAR",
+    )
+    pdf.ln(3)
+
+    explained_label = class_label(class_names[explained])
+    _draw_images(
+        pdf,
+        scan,
+        heatmap_overlay,
+        f"{method}: where the model looked for \u201c{explained_label}\u201d",
+    )
+
+    pdf.set_font(FONT, "B", 13)
+    decision = decision_text(probabilities, class_names, confident, threshold, caution)
+    pdf.multi_cell(CONTENT_WIDTH, 7, printable(decision), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    if caution:
+        pdf.set_font(FONT, size=9)
+        pdf.multi_cell(
+            CONTENT_WIDTH,
+            4.5,
+            printable(caution, MAX_NOTE_CHARS),
+            new_x=XPos.LMARGIN,
+            new_y=YPos.NEXT,
+        )
+    pdf.ln(2)
+
+    _draw_probabilities(pdf, probabilities, class_names, uncalibrated)
+    pdf.ln(2)
+    calibration = (
+        f"calibrated with temperature {model.temperature:.2f}"
+        if model.temperature
+        else "not calibrated"
+    )
+    _labelled_line(pdf, "Probabilities:", calibration)
+    _labelled_line(pdf, "Confidence needed:", f"{percent(threshold)} (below it: expert review)")
+    target = "the most probable class" if explained == top else "a class chosen by the reader"
+    _labelled_line(pdf, "Explanation:", printable(f"{method} of {explained_label} ({target})"))
+    pdf.ln(2)
+    _labelled_line(pdf, "Model:", printable(f"{model.name} (architecture {model.architecture})"))
+    _labelled_line(pdf, "Weights sha256:", model.weights_sha256[:12])
+    _labelled_line(pdf, "", model.weights_sha256, font=MONOSPACE_FONT, size=8)
+    pdf.ln(4)
+
+    pdf.set_font(FONT, "B", 10)
+    pdf.set_fill_color(255, 243, 205)  # pale amber
+    pdf.multi_cell(
+        CONTENT_WIDTH,
+        LINE_HEIGHT,
+        f"Intended use. {DISCLAIMER}",
+        border=1,
+        fill=True,
+        padding=2,
+        new_x=XPos.LMARGIN,
+        new_y=YPos.NEXT,
+    )
+    return bytes(pdf.output())
+
+
+def archive_stem(name: str) -> str:
+    """A file name stem safe inside a ZIP: ASCII letters, digits, ``.``, ``_`` and ``-`` only.
+
+    Args:
+        name: An uploaded file's name, possibly with folders, ``..`` or any characters.
+
+    Returns:
+        e.g. ``"../x/Scan 1 (axial).jpg"`` -> ``"Scan_1_axial"``; ``"scan"`` when nothing is left.
+    """
+    base = re.split(r"[\\/]", name)[-1]
+    stem = base.rsplit(".", 1)[0] if "." in base.strip(".") else base
+    ascii_stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode("ascii")
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", ascii_stem)
+    safe = re.sub(r"\.{2,}", ".", safe).strip("._-")
+    return safe[:MAX_ARCHIVE_STEM_CHARS].rstrip("._-") or "scan"
+
+
+def report_file_names(scan_names: Sequence[str]) -> list[str]:
+    """Unique, safe PDF names for the scans of a batch, in the same order.
+
+    Args:
+        scan_names: The uploaded files' names (duplicates allowed).
+
+    Returns:
+        e.g. ``["glioma-report.pdf", "glioma-2-report.pdf"]``.
+    """
+    used = {CSV_NAME}
+    names = []
+    for scan_name in scan_names:
+        stem = archive_stem(scan_name)
+        candidate, copy = f"{stem}{REPORT_SUFFIX}", 1
+        while candidate.lower() in used:
+            copy += 1
+            candidate = f"{stem}-{copy}{REPORT_SUFFIX}"
+        used.add(candidate.lower())
+        names.append(candidate)
+    return names
+
+
+def batch_zip(rows_csv: bytes, reports: dict[str, bytes]) -> bytes:
+    """Packs the results table and one PDF per scan into one ZIP file.
+
+    Args:
+        rows_csv: The results table as CSV bytes, stored as ``brain-mri-results.csv``.
+        reports: PDF bytes keyed by scan name; stored under ``report_file_names`` of the keys.
+
+    Returns:
+        The ZIP file's bytes, every entry at the top level.
+    """
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(CSV_NAME, rows_csv)
+        for file_name, report in zip(report_file_names(list(reports)), reports.values()):
+            archive.writestr(file_name, report)
+    return buffer.getvalue()

@@ -1,0 +1,120 @@
+"""The one-page PDF report and the batch ZIP, opened with a real PDF reader."""
+
+import io
+import zipfile
+
+import numpy as np
+import pytest
+from PIL import Image
+from pypdf import PdfReader
+
+from model import config
+from model.overlay import overlay
+from model.report_pdf import (
+    CSV_NAME,
+    DISCLAIMER,
+    ModelFacts,
+    archive_stem,
+    batch_zip,
+    report_file_names,
+    scan_report,
+)
+from tests.conftest import SAMPLES_DIR
+
+SHA256 = "0123456789abcdef" * 4
+PROBABILITIES = np.array([0.931, 0.032, 0.021, 0.016], dtype=np.float32)
+
+
+@pytest.fixture(scope="module")
+def scan() -> np.ndarray:
+    """A real sample slice as uint8 (H, W, 3)."""
+    return np.asarray(Image.open(SAMPLES_DIR / "glioma.jpg").convert("RGB"))
+
+
+def make_report(scan: np.ndarray, **changes) -> bytes:
+    cam = np.linspace(0, 1, 64, dtype=np.float32).reshape(8, 8)  # (8, 8) map
+    arguments = {
+        "file_name": "glioma.jpg",
+        "scan": scan,
+        "heatmap_overlay": overlay(scan, cam),
+        "probabilities": PROBABILITIES,
+        "class_names": config.CLASS_NAMES,
+        "confident": True,
+        "threshold": 0.66,
+        "method": "Grad-CAM",
+        "explained": 0,
+        "model": ModelFacts("ResNet50", "resnet50", SHA256, temperature=1.7),
+    }
+    arguments.update(changes)
+    return scan_report(**arguments)
+
+
+def read(pdf: bytes) -> tuple[int, str]:
+    """Number of pages and the text with runs of whitespace made single spaces."""
+    reader = PdfReader(io.BytesIO(pdf))
+    text = " ".join(page.extract_text() for page in reader.pages)
+    return len(reader.pages), " ".join(text.split())
+
+
+def test_report_is_one_page_with_class_model_and_disclaimer(scan):
+    pages, text = read(make_report(scan))
+    assert pages == 1
+    assert "Glioma · 93.1 %" in text
+    assert SHA256 in text and SHA256[:12] in text
+    assert "ResNet50" in text and "resnet50" in text
+    assert "temperature 1.70" in text
+    assert " ".join(DISCLAIMER.split()) in text
+    assert "glioma.jpg" in text and "UTC" in text
+
+
+def test_unsure_report_asks_for_expert_review_and_names_no_class(scan):
+    pages, text = read(make_report(scan, confident=False, probabilities=PROBABILITIES / 2 + 0.1))
+    assert pages == 1
+    assert "Needs expert review: the model is unsure" in text
+    assert "below threshold 66.0 %" in text
+    assert "Glioma ·" not in text
+
+
+def test_chosen_class_and_uncalibrated_numbers_are_printed(scan):
+    uncalibrated = np.array([0.99, 0.005, 0.003, 0.002])
+    _, text = read(make_report(scan, explained=1, uncalibrated=uncalibrated))
+    assert "Meningioma (a class chosen by the reader)" in text
+    assert "Before calibration" in text and "99.0 %" in text
+
+
+def test_missing_or_unchanged_uncalibrated_numbers_add_no_column(scan):
+    for uncalibrated in (np.zeros(0, np.float32), PROBABILITIES):
+        pages, text = read(make_report(scan, uncalibrated=uncalibrated))
+        assert pages == 1 and "Before calibration" not in text
+
+
+def test_a_very_long_odd_file_name_still_gives_one_page(scan):
+    name = "../" + "very long scan name with spaces " * 40 + "漢字\n\t<b>" + "x" * 500 + ".dcm"
+    pages, text = read(make_report(scan, file_name=name, caution="This image is in colour. " * 30))
+    assert pages == 1
+    assert "very long scan name" in text and "…" in text
+    assert "Needs expert review" in text
+
+
+def test_archive_names_are_flat_safe_and_unique():
+    names = ["../../etc/passwd", "C:\\scans\\Scan 1 (axial).jpg", "Scan 1 (axial).jpg", "..", ""]
+    files = report_file_names(names)
+    assert files[:3] == [
+        "passwd-report.pdf",
+        "Scan_1_axial-report.pdf",
+        "Scan_1_axial-2-report.pdf",
+    ]
+    assert len(set(files)) == len(files)
+    for file in files:
+        assert "/" not in file and "\\" not in file and ".." not in file
+    assert archive_stem("Gehirn_ü.png") == "Gehirn_u"
+
+
+def test_zip_holds_the_csv_and_one_readable_pdf_per_scan(scan):
+    reports = {name: make_report(scan, file_name=name) for name in ["a.jpg", "../b.jpg", "a.png"]}
+    archive = zipfile.ZipFile(io.BytesIO(batch_zip(b"file,class\na.jpg,Glioma\n", reports)))
+    names = archive.namelist()
+    assert names == [CSV_NAME, "a-report.pdf", "b-report.pdf", "a-2-report.pdf"]
+    assert archive.read(CSV_NAME).startswith(b"file,class")
+    for name in names[1:]:
+        assert read(archive.read(name))[0] == 1
