@@ -10,24 +10,36 @@ measured on the official Testing split and on the leak-free subset (Testing
 images with no near-duplicate in Training, found by ``model.dedup``). With
 ``--split NAME``, ``--data`` is any folder of class subfolders, which may hold
 only some of the four classes.
+
+Each split records the raw model's metrics and, with the temperature and
+low-confidence threshold of the model card (``model.calibrate``), the
+calibration error before and after temperature scaling, the reliability
+diagram and the risk-coverage curve of the calibrated probabilities, and what
+the app answers at the card's threshold.
 """
 
 import argparse
 import csv
+import logging
 from pathlib import Path
 
 import keras
 import numpy as np
 
 from model import config
+from model.calibrate import apply_temperature, calibration_fields
 from model.cards import card_path, read_json, report_path, write_json
 from model.data import ImageList, folder_sha256, list_images, load_arrays
 from model.dedup import cached_duplicates
-from model.metrics import classification_metrics
-from model.threshold import choose_threshold
+from model.metrics import classification_metrics, expected_calibration_error, reliability_diagram
+from model.threshold import answered_at, risk_coverage
+
+logger = logging.getLogger(__name__)
 
 PREDICT_BATCH = 64
 PROBABILITY_DECIMALS = 5
+# The splits that one evaluation of the Kaggle Testing folder writes.
+TESTING_SPLITS = ("official", "leak_free")
 
 
 def predict_probabilities(model: keras.Model, images: np.ndarray) -> np.ndarray:
@@ -35,11 +47,55 @@ def predict_probabilities(model: keras.Model, images: np.ndarray) -> np.ndarray:
     return np.asarray(model.predict(images, batch_size=PREDICT_BATCH, verbose=0), dtype=np.float32)
 
 
-def split_result(images: ImageList, probabilities: np.ndarray) -> dict:
-    """Returns the metrics of one split plus the per-image predictions behind them."""
-    result = classification_metrics(probabilities, images.labels)
+def calibration_result(
+    probabilities: np.ndarray, calibrated: np.ndarray, labels: np.ndarray, temperature: float
+) -> dict:
+    """Calibration error before and after temperature scaling, and the diagram after.
+
+    Args:
+        probabilities: (N, classes) raw softmax outputs.
+        calibrated: (N, classes) the same after temperature scaling.
+        labels: (N,) true class indices.
+        temperature: The model card's temperature (1.0: not calibrated).
+    """
+    return {
+        "temperature": float(temperature),
+        "ece_before": expected_calibration_error(probabilities, labels),
+        "ece_after": expected_calibration_error(calibrated, labels),
+        "reliability": reliability_diagram(calibrated, labels),
+    }
+
+
+def split_result(
+    images: ImageList,
+    probabilities: np.ndarray,
+    temperature: float = 1.0,
+    threshold: float | None = None,
+) -> dict:
+    """Returns the metrics of one split plus the per-image predictions behind them.
+
+    Args:
+        images: The split's images and labels.
+        probabilities: (N, classes) raw softmax outputs, one row per image.
+        temperature: The model card's temperature.
+        threshold: The card's low-confidence threshold on calibrated
+            probabilities; None leaves out what the app answers at it.
+
+    Returns:
+        ``metrics.classification_metrics`` of the raw probabilities (argmax and
+        accuracy do not change with the temperature), plus ``calibration``,
+        ``risk_coverage`` and ``abstention`` of the calibrated ones, and the
+        raw per-image ``probabilities``.
+    """
+    labels = images.labels
+    calibrated = apply_temperature(probabilities, temperature)  # (N, classes)
+    result = classification_metrics(probabilities, labels)
+    result["calibration"] = calibration_result(probabilities, calibrated, labels, temperature)
+    result["risk_coverage"] = risk_coverage(calibrated, labels)
+    if threshold is not None:
+        result["abstention"] = answered_at(calibrated, labels, threshold)
     result["files"] = list(images.paths)
-    result["labels"] = images.labels.tolist()
+    result["labels"] = labels.tolist()
     result["probabilities"] = np.round(probabilities, PROBABILITY_DECIMALS).tolist()
     return result
 
@@ -47,15 +103,21 @@ def split_result(images: ImageList, probabilities: np.ndarray) -> dict:
 def validation_summary(
     model: keras.Model, images: np.ndarray, labels: np.ndarray
 ) -> tuple[dict, dict]:
-    """Validation accuracy and the low-confidence threshold chosen on it.
+    """Validation accuracy, and the temperature and threshold fitted on it.
+
+    Args:
+        model: The trained model.
+        images: uint8 (N, size, size, 3) validation images.
+        labels: (N,) their class indices.
 
     Returns:
-        ({"accuracy", "macro_f1", "images"}, ``threshold.choose_threshold`` result).
+        ({"accuracy", "macro_f1", "images"}, ``calibrate.calibration_fields``
+        result to merge into the model card).
     """
     probabilities = predict_probabilities(model, images)
     metrics = classification_metrics(probabilities, labels)
     summary = {key: metrics[key] for key in ("accuracy", "macro_f1", "images")}
-    return summary, choose_threshold(probabilities, labels)
+    return summary, calibration_fields(probabilities, labels)
 
 
 MANIFEST = "manifest.csv"
@@ -91,7 +153,21 @@ def leak_free_mask(data_dir: Path, official: ImageList) -> np.ndarray:
     return np.array([path in leak_free for path in official.paths])
 
 
-def evaluate(weights: Path, data_dir: Path, split: str | None = None) -> dict:
+def card_calibration(weights: Path) -> tuple[float, float | None]:
+    """The temperature and low-confidence threshold of the model card.
+
+    Returns:
+        (temperature, threshold): 1.0 for a card without a temperature, and
+        None for a model without a card or threshold.
+    """
+    path = card_path(weights)
+    card = read_json(path) if path.exists() else {}
+    return float(card.get("temperature", 1.0)), card.get("low_confidence_threshold")
+
+
+def evaluate(
+    weights: Path, data_dir: Path, split: str | None = None, model: keras.Model | None = None
+) -> dict:
     """Evaluates ``weights`` and merges the results into its report file.
 
     Args:
@@ -99,12 +175,15 @@ def evaluate(weights: Path, data_dir: Path, split: str | None = None) -> dict:
         data_dir: Kaggle-layout folder (no ``split``) or a folder of class
             subfolders (with ``split``).
         split: Name under which to store a custom folder's results.
+        model: The model loaded from ``weights``, when the caller has it.
 
     Returns:
         The updated report.
     """
     weights = Path(weights)
-    model = keras.saving.load_model(weights, safe_mode=True, compile=False)
+    if model is None:
+        model = keras.saving.load_model(weights, safe_mode=True, compile=False)
+    temperature, threshold = card_calibration(weights)
     size = int(model.input_shape[1])
     data_dir = Path(data_dir)
     images = list_images(data_dir / config.TEST_SPLIT if split is None else data_dir)
@@ -113,11 +192,13 @@ def evaluate(weights: Path, data_dir: Path, split: str | None = None) -> dict:
         # The leak-free subset reuses the official predictions.
         keep = leak_free_mask(data_dir, images)
         results = {
-            "official": split_result(images, probabilities),
-            "leak_free": split_result(images.subset(keep), probabilities[keep]),
+            "official": split_result(images, probabilities, temperature, threshold),
+            "leak_free": split_result(
+                images.subset(keep), probabilities[keep], temperature, threshold
+            ),
         }
     else:
-        results = {split: split_result(images, probabilities)}
+        results = {split: split_result(images, probabilities, temperature, threshold)}
         by_sequence = breakdown(data_dir, images, probabilities)
         if by_sequence:
             results[split]["by_sequence"] = by_sequence
@@ -129,13 +210,56 @@ def evaluate(weights: Path, data_dir: Path, split: str | None = None) -> dict:
     for name, result in results.items():
         result["data"] = data
         report["splits"][name] = result
-        print(
-            f"{name:10s} {result['images']:5d} images  accuracy {result['accuracy']:.4f}  "
-            f"macro-F1 {result['macro_f1']:.4f}  ECE {result['expected_calibration_error']:.4f}"
-        )
+        print(summary_line(name, result))
     write_json(report_file, report)
     _update_card_metrics(weights, report)
     return report
+
+
+def summary_line(name: str, result: dict) -> str:
+    """One printed line of a split's headline numbers."""
+    calibration = result["calibration"]
+    line = (
+        f"{name:10s} {result['images']:5d} images  accuracy {result['accuracy']:.4f}  "
+        f"macro-F1 {result['macro_f1']:.4f}  ECE {calibration['ece_before']:.4f} -> "
+        f"{calibration['ece_after']:.4f} at temperature {calibration['temperature']:.2f}"
+    )
+    abstention = result.get("abstention")
+    if abstention and abstention["accuracy"] is not None:
+        line += (
+            f"  threshold {abstention['threshold']:.2f}: answers {abstention['coverage']:.1%} "
+            f"with accuracy {abstention['accuracy']:.1%}"
+        )
+    return line
+
+
+def reevaluate_recorded_splits(weights: Path, model: keras.Model | None = None) -> None:
+    """Evaluates again every custom split of the report, from its recorded folder.
+
+    Used after the card's temperature or threshold changed, so that no split
+    keeps numbers of the old calibration. A folder that is gone is skipped
+    with a warning.
+    """
+    report_file = report_path(weights)
+    if not report_file.exists():
+        return
+    for name, result in read_json(report_file)["splits"].items():
+        if name in TESTING_SPLITS:
+            continue
+        folder = Path(result["data"]["folder"])
+        if folder.is_dir():
+            evaluate(weights, folder, name, model=model)
+        else:
+            logger.warning(
+                "%s: the folder %s of split %r is missing; its numbers keep the old "
+                "calibration. Run `python -m model.evaluate --weights %s --data FOLDER "
+                "--split %s` to update them.",
+                weights.name,
+                folder,
+                name,
+                weights,
+                name,
+            )
 
 
 def _update_card_metrics(weights: Path, report: dict) -> None:

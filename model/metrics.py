@@ -18,25 +18,63 @@ from model import config
 CALIBRATION_BINS = 15
 
 
+def reliability_diagram(
+    probabilities: np.ndarray, labels: np.ndarray, bins: int = CALIBRATION_BINS
+) -> dict:
+    """Accuracy against confidence, per equal-width bin of the top-1 confidence.
+
+    A perfectly calibrated model has, in every bin, an accuracy equal to its
+    mean confidence. Only bins holding at least one image are listed.
+
+    Args:
+        probabilities: (N, classes) softmax outputs.
+        labels: (N,) true class indices.
+        bins: Number of equal-width confidence bins over (0, 1].
+
+    Returns:
+        ``{"bins", "lower", "upper", "confidence", "accuracy", "count"}``: the
+        bin count, then one list entry per non-empty bin (its edges, mean
+        confidence, accuracy and number of images).
+    """
+    confidence = probabilities.max(axis=1)  # (N,)
+    correct = probabilities.argmax(axis=1) == labels  # (N,)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    diagram = {
+        "bins": bins,
+        "lower": [],
+        "upper": [],
+        "confidence": [],
+        "accuracy": [],
+        "count": [],
+    }
+    for low, high in zip(edges[:-1], edges[1:]):
+        in_bin = (confidence > low) & (confidence <= high)
+        if in_bin.any():
+            diagram["lower"].append(round(float(low), 4))
+            diagram["upper"].append(round(float(high), 4))
+            diagram["confidence"].append(float(confidence[in_bin].mean()))
+            diagram["accuracy"].append(float(correct[in_bin].mean()))
+            diagram["count"].append(int(in_bin.sum()))
+    return diagram
+
+
 def expected_calibration_error(
     probabilities: np.ndarray, labels: np.ndarray, bins: int = CALIBRATION_BINS
 ) -> float:
     """Returns the expected calibration error of the top-1 confidence.
+
+    The gap between accuracy and mean confidence in each bin of the
+    reliability diagram, weighted by the share of images in the bin.
 
     Args:
         probabilities: (N, classes) softmax outputs.
         labels: (N,) true class indices.
         bins: Number of equal-width confidence bins.
     """
-    confidence = probabilities.max(axis=1)
-    correct = probabilities.argmax(axis=1) == labels
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    error = 0.0
-    for low, high in zip(edges[:-1], edges[1:]):
-        in_bin = (confidence > low) & (confidence <= high)
-        if in_bin.any():
-            error += in_bin.mean() * abs(correct[in_bin].mean() - confidence[in_bin].mean())
-    return float(error)
+    diagram = reliability_diagram(probabilities, labels, bins)
+    counts = np.array(diagram["count"], dtype=float)
+    gaps = np.abs(np.array(diagram["accuracy"]) - np.array(diagram["confidence"]))
+    return float((counts * gaps).sum() / max(len(labels), 1))
 
 
 def tumour_detection(probabilities: np.ndarray, labels: np.ndarray) -> dict:

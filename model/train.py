@@ -8,8 +8,9 @@ Usage:
 
 Writes to ``--out`` (default ``model/weights/``): ``<name>.keras`` (float32,
 no optimizer state), the model card ``<name>.json``, ``<name>.history.json``
-and, after evaluating on the official and leak-free Testing images,
-``<name>.report.json``. Checkpoints for ``--resume`` go to ``runs/<name>/``.
+and, after fitting the temperature and low-confidence threshold on validation
+(``model.calibrate``) and evaluating on the official and leak-free Testing
+images, ``<name>.report.json``. Checkpoints for ``--resume`` go to ``runs/<name>/``.
 """
 
 import argparse
@@ -515,7 +516,8 @@ def train(cfg: TrainConfig) -> Path:
             history.setdefault(key, []).extend(values)
     write_json(history_path(weights_file), history)
 
-    validation, low_confidence = validation_summary(
+    # Temperature and low-confidence threshold, fitted on validation (model.calibrate).
+    validation, calibration = validation_summary(
         shipped, arrays[val_idx], train_pool.labels[val_idx]
     )
 
@@ -545,8 +547,7 @@ def train(cfg: TrainConfig) -> Path:
             else "ImageNet (keras.applications), frozen head phase then fine-tuning"
         ),
         "gradcam_layer": architectures.GRADCAM_LAYERS[cfg.arch],
-        "low_confidence_threshold": low_confidence["threshold"],
-        "low_confidence": low_confidence,
+        **calibration,
         "training_config": config_record,
         "precision": policy,
         "data": {

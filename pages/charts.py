@@ -111,3 +111,97 @@ def training_curves(history: dict[str, list[float]], metric: str) -> go.Figure:
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
     )
     return figure
+
+
+def reliability_diagram(diagrams: dict[str, dict], names: dict[str, str], title: str) -> go.Figure:
+    """Accuracy against mean confidence per confidence bin, one trace per model.
+
+    Args:
+        diagrams: ``diagrams[model]`` is a report's ``calibration`` block:
+            ``reliability`` (``confidence``, ``accuracy``, ``count`` per bin)
+            and ``ece_before`` / ``ece_after``.
+        names: Display name of each model.
+        title: Figure title.
+    """
+    figure = go.Figure()
+    figure.add_scatter(
+        x=[0, 1],
+        y=[0, 1],
+        mode="lines",
+        name="perfect calibration",
+        line={"dash": "dot", "color": "#888"},
+    )
+    for model_name, calibration in diagrams.items():
+        bins = calibration["reliability"]
+        figure.add_scatter(
+            x=bins["confidence"],
+            y=bins["accuracy"],
+            mode="lines+markers",
+            name=f"{names.get(model_name, model_name)} · ECE {calibration['ece_before']:.3f} → "
+            f"{calibration['ece_after']:.3f}",
+            marker={"size": [6 + 14 * (c / max(bins["count"])) ** 0.5 for c in bins["count"]]},
+            line={"color": MODEL_COLOURS.get(model_name)},
+            customdata=bins["count"],
+            hovertemplate="confidence %{x:.1%}<br>accuracy %{y:.1%}<br>%{customdata} images"
+            "<extra></extra>",
+        )
+    figure.update_layout(
+        title=title,
+        xaxis={"range": [0, 1.03], "tickformat": ".0%", "title": "mean confidence in the bin"},
+        yaxis={"range": [0, 1.03], "tickformat": ".0%", "title": "accuracy in the bin"},
+        legend={"orientation": "h", "y": -0.25},
+        height=420,
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+    )
+    return figure
+
+
+def risk_coverage_curve(
+    curves: dict[str, dict], chosen: dict[str, dict], names: dict[str, str], title: str
+) -> go.Figure:
+    """Accuracy on the scans answered against the share answered, one trace per model.
+
+    Args:
+        curves: ``curves[model]`` is a report's ``risk_coverage`` block
+            (``threshold``, ``coverage``, ``accuracy`` lists).
+        chosen: ``chosen[model]`` is a report's ``abstention`` block, marked
+            on the curve (``threshold``, ``coverage``, ``accuracy``).
+        names: Display name of each model.
+        title: Figure title.
+    """
+    figure = go.Figure()
+    for model_name, curve in curves.items():
+        colour = MODEL_COLOURS.get(model_name)
+        name = names.get(model_name, model_name)
+        figure.add_scatter(
+            x=curve["coverage"],
+            y=curve["accuracy"],
+            mode="lines",
+            name=name,
+            line={"color": colour},
+            customdata=curve["threshold"],
+            hovertemplate="threshold %{customdata:.0%}<br>answers %{x:.1%}<br>"
+            "accuracy %{y:.1%}<extra></extra>",
+        )
+        point = chosen.get(model_name)
+        if point and point["accuracy"] is not None:
+            figure.add_scatter(
+                x=[point["coverage"]],
+                y=[point["accuracy"]],
+                mode="markers+text",
+                name=f"{name} · threshold {point['threshold']:.0%}",
+                marker={"color": colour, "size": 13, "symbol": "diamond"},
+                text=[f"{point['threshold']:.0%}"],
+                textposition="bottom left",
+                hovertemplate="chosen threshold<br>answers %{x:.1%}<br>accuracy %{y:.1%}"
+                "<extra></extra>",
+            )
+    figure.update_layout(
+        title=title,
+        xaxis={"range": [0, 1.02], "tickformat": ".0%", "title": "share of scans answered"},
+        yaxis={"tickformat": ".0%", "title": "accuracy on the scans answered"},
+        legend={"orientation": "h", "y": -0.25},
+        height=420,
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+    )
+    return figure

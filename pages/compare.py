@@ -5,6 +5,7 @@ import streamlit as st
 
 from model.cards import report_path
 from model.config import CLASS_NAMES
+from model.threshold import TARGET_ACCURACY
 from pages import charts
 from pages.common import read_history, read_report, registered_models
 
@@ -15,6 +16,40 @@ SPLITS = {
 }
 
 SHORT_SPLIT_NAMES = {"official": "Official", "leak_free": "Leak-free", "external": "External"}
+
+
+def abstention_summary(entry, leak_free: dict) -> str:
+    """Plain words: what a model's threshold reaches on validation and on leak-free scans."""
+    name, card = entry.label.split(" · ")[0], entry.card
+    validation = card.get("low_confidence", {})
+    tested = leak_free.get("abstention")
+    if "temperature" not in card or not validation or not tested:
+        return (
+            f"**{name}**: not calibrated yet; run `python -m model.calibrate --weights "
+            f"model/weights/{entry.weights.name}`."
+        )
+    validation_images = card.get("validation", {}).get("images", "")
+    text = (
+        f"**{name}** (temperature {card['temperature']:.2f}): below "
+        f"{tested['threshold']:.0%} confidence the app asks for expert review. On the "
+        f"{validation_images} validation scans it then answers "
+        f"{validation['coverage']:.0%} with {validation['accuracy']:.1%} accuracy"
+    )
+    if tested["accuracy"] is None:
+        text += f"; on the {leak_free['images']} leak-free test scans it answers none."
+    else:
+        text += (
+            f"; on the {leak_free['images']} leak-free test scans it answers "
+            f"{tested['coverage']:.0%} with {tested['accuracy']:.1%} accuracy."
+        )
+    if validation["accuracy"] < validation.get("target", TARGET_ACCURACY):
+        text += (
+            f" No threshold reaches {validation.get('target', TARGET_ACCURACY):.0%} on "
+            "validation while answering at least half of the scans, so this is the most "
+            "accurate one that does."
+        )
+    return text
+
 
 st.title("Compare models")
 st.caption(
@@ -67,6 +102,58 @@ st.caption(
     )
 )
 
+st.subheader("Calibration and abstention")
+st.caption(
+    "The app shows temperature-scaled probabilities: one number per model, fitted on the "
+    "validation images, softens or sharpens them so that a stated 80 % is right about 80 % "
+    "of the time. Below a confidence threshold, also chosen on validation (target: "
+    f"{TARGET_ACCURACY:.0%} accuracy on the scans answered), the app names no class and says "
+    "the scan needs expert review. Both charts use the leak-free subset."
+)
+names = {name: entries[name].label.split(" · ")[0] for name in reports}
+calibrated = {
+    name: report["splits"]["leak_free"]
+    for name, report in reports.items()
+    if "calibration" in report["splits"].get("leak_free", {})
+}
+if not calibrated:
+    st.info(
+        "No report holds calibration numbers yet. Run `python -m model.calibrate --weights "
+        "model/weights/<name>.keras`."
+    )
+else:
+    reliability, risk = st.columns(2)
+    reliability.plotly_chart(
+        charts.reliability_diagram(
+            {name: result["calibration"] for name, result in calibrated.items()},
+            names,
+            "Reliability diagram · leak-free subset",
+        ),
+        key="compare_reliability",
+        config={"displayModeBar": False},
+    )
+    reliability.caption(
+        "Each point is a bin of scans with similar confidence (bigger: more scans); on the "
+        "dotted diagonal, confidence equals accuracy. The legend gives the expected "
+        "calibration error (ECE) before → after temperature scaling."
+    )
+    risk.plotly_chart(
+        charts.risk_coverage_curve(
+            {name: result["risk_coverage"] for name, result in calibrated.items()},
+            {name: result.get("abstention") for name, result in calibrated.items()},
+            names,
+            "Risk-coverage curve · leak-free subset",
+        ),
+        key="compare_risk_coverage",
+        config={"displayModeBar": False},
+    )
+    risk.caption(
+        "Raising the threshold answers fewer scans, more of them correctly; the diamond marks "
+        "each model's chosen threshold."
+    )
+    for name, result in calibrated.items():
+        st.markdown(abstention_summary(entries[name], result))
+
 split = st.radio(
     "Split",
     [s for s in SPLITS if any(s in r["splits"] for r in reports.values())],
@@ -112,12 +199,25 @@ for name, report in reports.items():
     )
     left, right = st.columns(2)
     auc = result["roc_auc_macro"]
+    calibration = result.get("calibration")
+    ece = (
+        f"{calibration['ece_before']:.3f} raw, {calibration['ece_after']:.3f} after "
+        "temperature scaling"
+        if calibration
+        else f"{result['expected_calibration_error']:.3f}"
+    )
     left.markdown(
         f"**Accuracy {result['accuracy']:.1%}** on {result['images']} images · "
         f"macro-F1 {result['macro_f1']:.3f} · ROC-AUC "
-        f"{'n/a' if auc is None else f'{auc:.3f}'} · calibration error (ECE) "
-        f"{result['expected_calibration_error']:.3f}"
+        f"{'n/a' if auc is None else f'{auc:.3f}'} · calibration error (ECE) {ece}"
     )
+    abstention = result.get("abstention")
+    if abstention and abstention["accuracy"] is not None:
+        left.markdown(
+            f"At the {abstention['threshold']:.0%} threshold: answers {abstention['answered']} "
+            f"of {result['images']} scans ({abstention['coverage']:.0%}) with "
+            f"{abstention['accuracy']:.1%} accuracy; the rest go to expert review."
+        )
     left.dataframe(table, hide_index=True, key=f"compare_{name}_table")
     if result.get("tumour_sensitivity") is not None:
         specificity = result.get("tumour_specificity")

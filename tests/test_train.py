@@ -51,6 +51,10 @@ def test_training_writes_every_artifact(trained):
     assert card["data"]["dedup_summary"]["test_with_near_duplicate_in_train"] == 2
     assert card["data"]["train_images"] + card["data"]["validation_images"] == 29
     assert card["epochs_run"] == 1
+    # Calibrated on validation before evaluation (model.calibrate).
+    assert card["temperature"] > 0
+    assert card["calibration"]["images"] == card["data"]["validation_images"]
+    assert card["low_confidence"]["probabilities"] == "calibrated"
     history = cards.read_json(cards.history_path(trained))
     assert len(history["loss"]) == 1 and "val_accuracy" in history
 
@@ -67,6 +71,11 @@ def test_report_holds_official_and_leak_free_splits(trained):
     assert report["splits"]["leak_free"]["images"] == 10
     assert len(report["splits"]["official"]["confusion_matrix"]) == 4
     card = cards.read_json(cards.card_path(trained))
+    leak_free = report["splits"]["leak_free"]
+    assert leak_free["calibration"]["temperature"] == card["temperature"]
+    assert sum(leak_free["calibration"]["reliability"]["count"]) == 10
+    assert leak_free["risk_coverage"]["coverage"][0] == 1.0  # the lowest threshold answers all
+    assert leak_free["abstention"]["threshold"] == card["low_confidence_threshold"]
     assert card["metrics"]["leak_free"]["accuracy"] == pytest.approx(
         report["splits"]["leak_free"]["accuracy"], abs=1e-4
     )

@@ -1,0 +1,76 @@
+"""Real Streamlit runs of the compare page: the calibration and abstention section."""
+
+import json
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from model import config
+from model.cards import card_path, report_path, write_json
+from model.registry import discover
+from tests.conftest import PROJECT_ROOT
+
+APP = str(PROJECT_ROOT / "app.py")
+TIMEOUT = 180
+SHIPPED = {entry.name: entry for entry in discover(config.WEIGHTS_DIR)}
+
+
+def compare_page() -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    app.switch_page("pages/compare.py").run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+def figures(app: AppTest) -> dict[str, dict]:
+    """The page's plotly figures by title."""
+    specs = [json.loads(chart.proto.spec) for chart in app.get("plotly_chart")]
+    return {spec["layout"]["title"]["text"]: spec for spec in specs if "title" in spec["layout"]}
+
+
+@pytest.mark.skipif(not SHIPPED, reason="no trained model in model/weights/")
+def test_shipped_models_show_their_calibration_and_threshold(monkeypatch):
+    monkeypatch.setenv(config.WEIGHTS_ENV_VAR, str(config.WEIGHTS_DIR))
+    app = compare_page()
+    assert "Calibration and abstention" in [s.value for s in app.subheader]
+    shown = figures(app)
+    reliability = shown["Reliability diagram · leak-free subset"]["data"]
+    assert reliability[0]["name"] == "perfect calibration"
+    assert len(reliability) == 1 + len(SHIPPED)
+    risk = shown["Risk-coverage curve · leak-free subset"]["data"]
+    text = " ".join(m.value for m in app.markdown)
+    for entry in SHIPPED.values():
+        leak_free = entry.report()["splits"]["leak_free"]
+        chosen = leak_free["abstention"]
+        marker = next(t for t in risk if t["name"].endswith(f"threshold {chosen['threshold']:.0%}"))
+        assert marker["x"] == [chosen["coverage"]] and marker["y"] == [chosen["accuracy"]]
+        ece = leak_free["calibration"]
+        assert any(
+            f"ECE {ece['ece_before']:.3f} → {ece['ece_after']:.3f}" in t["name"]
+            for t in reliability
+        )
+        validation = entry.card["low_confidence"]
+        assert (
+            f"answers {validation['coverage']:.0%} with {validation['accuracy']:.1%} accuracy"
+            in text
+        )
+        assert f"answers {chosen['coverage']:.0%} with {chosen['accuracy']:.1%} accuracy" in text
+
+
+@pytest.mark.skipif("baseline" not in SHIPPED, reason="no shipped baseline model")
+def test_a_report_from_before_calibration_asks_for_the_command(tmp_path, monkeypatch):
+    # The shipped baseline as it was before model.calibrate: no temperature, no new keys.
+    entry = SHIPPED["baseline"]
+    card, report = dict(entry.card), entry.report()
+    for key in ("temperature", "calibration"):
+        card.pop(key, None)
+    for result in report["splits"].values():
+        for key in ("calibration", "risk_coverage", "abstention"):
+            result.pop(key, None)
+    (tmp_path / "baseline.keras").symlink_to(entry.weights)
+    write_json(card_path(tmp_path / "baseline.keras"), card)
+    write_json(report_path(tmp_path / "baseline.keras"), report)
+    monkeypatch.setenv(config.WEIGHTS_ENV_VAR, str(tmp_path))
+    app = compare_page()
+    assert any("python -m model.calibrate" in i.value for i in app.info)
+    assert "Headline numbers" in [s.value for s in app.subheader]  # the rest still shows
