@@ -5,7 +5,9 @@ Usage:
         --layers conv5_block3_out conv4_block6_out --out docs/gradcam-check.png
 
 Each row is a scan (the bundled samples by default), each column a layer; the
-title of a tile names the predicted class and its probability.
+title of a tile names the predicted class and its probability. ``--method``
+is any of ``model.explain.METHODS`` (Grad-CAM, Grad-CAM++, Score-CAM, LayerCAM),
+computed with tf-keras-vis.
 """
 
 import argparse
@@ -16,7 +18,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from model import config
-from model.explain import Explainer
+from model.explain import DEFAULT_METHOD, METHODS, Explainer
 from model.overlay import overlay
 from model.preprocessing import load_model_input
 
@@ -53,7 +55,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--weights", type=Path, required=True, help="a .keras file")
     parser.add_argument("--layers", nargs="+", required=True, help="layer names to compare")
     parser.add_argument("--images", nargs="*", type=Path, default=SAMPLES, help="scans to show")
-    parser.add_argument("--method", default="Grad-CAM", help="Grad-CAM or Grad-CAM++")
+    parser.add_argument(
+        "--method", default=DEFAULT_METHOD, choices=list(METHODS), help="explanation method"
+    )
     parser.add_argument("--out", type=Path, required=True, help="PNG to write")
     args = parser.parse_args(argv)
     render(args.weights, args.layers, args.images, args.method).save(args.out)

@@ -1,17 +1,22 @@
-"""Prediction for one image through a compiled, fixed-signature function.
+"""Prediction and explanation of one image through compiled, fixed-signature functions.
 
 An eager single-image call of ResNet50 took 454 ms here; the same model
-behind a ``tf.function`` with a fixed input signature took 66 ms.
+behind a ``tf.function`` with a fixed input signature took 66 ms. The default
+explanation (Grad-CAM) shares that compiled forward pass with the prediction
+(``model.explain.GradcamFunction``); the other methods run through tf-keras-vis.
+``python -m model.benchmark`` measures both on this machine.
 """
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 import numpy as np
 import tensorflow as tf
 from PIL import Image
 
 from model import config
-from model.explain import Explainer
+from model.calibrate import apply_temperature
+from model.explain import DEFAULT_METHOD, Explainer, GradcamFunction, check_method
 from model.preprocessing import to_model_input
 from model.registry import ModelEntry, load_model
 
@@ -21,11 +26,14 @@ class Analysis:
     """What the app shows for one image.
 
     Attributes:
-        probabilities: float32 (classes,) in ``class_names`` order.
+        probabilities: float32 (classes,) in ``class_names`` order, calibrated
+            with the card's temperature.
         predicted: Index of the most probable class.
-        confident: Whether the top probability reaches the card's threshold.
+        confident: Whether the top calibrated probability reaches the card's threshold.
         cam: float32 (size, size) map in [0, 1] for the explained class.
         explained: Index of the class the map explains.
+        method: The explanation method that made ``cam``.
+        uncalibrated: float32 (classes,), the model's own softmax output.
     """
 
     probabilities: np.ndarray
@@ -33,13 +41,16 @@ class Analysis:
     confident: bool
     cam: np.ndarray
     explained: int
+    method: str = DEFAULT_METHOD
+    uncalibrated: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
 
 
 class Classifier:
-    """A loaded model ready to classify single images.
+    """A loaded model ready to classify and explain single images.
 
-    The Keras model is never mutated after loading, so one instance can be
-    shared by every app session.
+    The Keras model is never mutated after loading and every method may be
+    called from several threads at once, so one instance can be shared by
+    every app session.
     """
 
     def __init__(self, entry: ModelEntry):
@@ -55,30 +66,68 @@ class Classifier:
         self.low_confidence_threshold = float(entry.card.get("low_confidence_threshold", 0.5))
         # What the threshold reaches on validation: {"accuracy", "coverage", ...}.
         self.low_confidence = entry.card.get("low_confidence", {})
-        signature = tf.TensorSpec((1, self.size, self.size, 3), tf.float32)
-        self._forward = tf.function(
-            lambda images: self.model(images, training=False), input_signature=[signature]
-        )
-        self.explainer = Explainer(self.model, entry.card["gradcam_layer"])
+        self.temperature = float(entry.card.get("temperature", 1.0))
+        self.gradcam_layer = entry.card["gradcam_layer"]
+        single = tf.TensorSpec((1, self.size, self.size, 3), tf.float32)
+        batch = tf.TensorSpec((None, self.size, self.size, 3), tf.float32)
+        self._forward = tf.function(self._call_model, input_signature=[single])
+        self._forward_batch = tf.function(self._call_model, input_signature=[batch])
+        self.gradcam = GradcamFunction(self.model, self.gradcam_layer)
+        self._explainer: Explainer | None = None  # built on first use of another method
+        self._explainer_lock = threading.Lock()
+
+    def _call_model(self, images: tf.Tensor) -> tf.Tensor:
+        """Graph body: (batch, size, size, 3) float32 -> (batch, classes) probabilities."""
+        return self.model(images, training=False)
+
+    @property
+    def explainer(self) -> Explainer:
+        """The tf-keras-vis explainer for methods other than the compiled Grad-CAM."""
+        with self._explainer_lock:
+            if self._explainer is None:
+                self._explainer = Explainer(self.model, self.gradcam_layer)
+            return self._explainer
 
     def warm_up(self) -> None:
-        """Runs one prediction and explanation so that the first real call is fast."""
-        self.analyse(np.zeros((self.size, self.size, 3), dtype=np.uint8))
+        """Traces the compiled functions so that the first real call is fast."""
+        image = np.zeros((self.size, self.size, 3), dtype=np.uint8)
+        self.predict(image)
+        self.analyse(image)
 
-    def predict(self, image: np.ndarray) -> np.ndarray:
+    def calibrate(self, probabilities: np.ndarray) -> np.ndarray:
+        """Applies the card's temperature to softmax outputs of shape (..., classes)."""
+        return apply_temperature(probabilities, self.temperature)
+
+    def predict(self, image: np.ndarray, calibrated: bool = True) -> np.ndarray:
         """Classifies one image.
 
         Args:
             image: uint8 array (size, size, 3) from ``preprocessing.to_model_input``.
+            calibrated: Whether to apply the card's temperature.
 
         Returns:
             float32 array (classes,) of probabilities in ``class_names`` order.
         """
-        batch = tf.convert_to_tensor(image[None].astype(np.float32))  # (1, size, size, 3)
-        return self._forward(batch).numpy()[0]
+        batch = tf.convert_to_tensor(image[None], dtype=tf.float32)  # (1, size, size, 3)
+        probabilities = self._forward(batch).numpy()[0]  # (classes,)
+        return self.calibrate(probabilities) if calibrated else probabilities
+
+    def predict_batch(self, images: np.ndarray, calibrated: bool = True) -> np.ndarray:
+        """Classifies a batch of model inputs.
+
+        Args:
+            images: uint8 array (batch, size, size, 3).
+            calibrated: Whether to apply the card's temperature.
+
+        Returns:
+            float32 array (batch, classes).
+        """
+        batch = tf.convert_to_tensor(images, dtype=tf.float32)  # (batch, size, size, 3)
+        probabilities = self._forward_batch(batch).numpy()  # (batch, classes)
+        return self.calibrate(probabilities) if calibrated else probabilities
 
     def analyse(
-        self, rgb: np.ndarray, method: str = "Grad-CAM", target: int | None = None
+        self, rgb: np.ndarray, method: str = DEFAULT_METHOD, target: int | None = None
     ) -> Analysis:
         """Classifies an RGB image of any size and explains a class.
 
@@ -89,15 +138,31 @@ class Classifier:
 
         Returns:
             The analysis; its map has the model's input size.
+
+        Raises:
+            ValueError: If the method or the target class is unknown.
         """
+        check_method(method)
+        if target is not None and not 0 <= int(target) < len(self.class_names):
+            raise ValueError(
+                f"Class {target} does not exist; choose 0 to {len(self.class_names) - 1} "
+                f"({', '.join(self.class_names)})."
+            )
         image = to_model_input(Image.fromarray(rgb), self.size)  # (size, size, 3) uint8
-        probabilities = self.predict(image)
+        if method == DEFAULT_METHOD:
+            uncalibrated, cam, explained = self.gradcam(image, target)
+        else:
+            uncalibrated = self.predict(image, calibrated=False)
+            explained = int(uncalibrated.argmax()) if target is None else int(target)
+            cam = self.explainer.explain(image, explained, method)
+        probabilities = self.calibrate(uncalibrated)
         predicted = int(probabilities.argmax())
-        explained = predicted if target is None else int(target)
         return Analysis(
             probabilities=probabilities,
             predicted=predicted,
             confident=bool(probabilities[predicted] >= self.low_confidence_threshold),
-            cam=self.explainer.explain(image, explained, method),
+            cam=cam,
             explained=explained,
+            method=method,
+            uncalibrated=uncalibrated,
         )

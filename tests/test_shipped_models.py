@@ -6,6 +6,7 @@ import pytest
 from PIL import Image
 
 from model import config
+from model.calibrate import apply_temperature
 from model.cards import file_sha256
 from model.data import list_images, load_arrays
 from model.evaluate import predict_probabilities
@@ -61,9 +62,15 @@ def test_app_path_equals_training_path(entry):
             Image.fromarray(decode_upload(sample.read_bytes()).rgb), classifier.size
         )
         np.testing.assert_array_equal(app, training)
-        probabilities = classifier.analyse(decode_upload(sample.read_bytes()).rgb).probabilities
+        analysis = classifier.analyse(decode_upload(sample.read_bytes()).rgb)
         expected = classifier.model.predict(training[None].astype("float32"), verbose=0)[0]
-        np.testing.assert_allclose(probabilities, expected, rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(analysis.uncalibrated, expected, rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(
+            analysis.probabilities,
+            apply_temperature(expected, classifier.temperature),
+            rtol=1e-4,
+            atol=1e-6,
+        )
 
 
 @pytest.mark.skipif(
