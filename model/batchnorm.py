@@ -19,7 +19,7 @@ import keras
 import numpy as np
 
 from model import config
-from model.cards import card_path, file_sha256, read_json, write_json
+from model.cards import card_path, file_sha256, input_view, read_json, write_json
 from model.data import load_arrays
 from model.evaluate import evaluate, validation_summary
 from model.splits import training_split
@@ -77,11 +77,16 @@ def main(argv: list[str] | None = None) -> None:
     card = read_json(card_path(args.weights))
     settings = card["training_config"]
     split = training_split(args.data, settings["val_fraction"], settings["seed"])
-    arrays = load_arrays(split.pool, card["input_size"], cache_key=split.duplicates.data_sha256)
+    arrays = load_arrays(
+        split.pool,
+        card["input_size"],
+        cache_key=split.duplicates.data_sha256,
+        view=input_view(card),
+    )
     model = keras.saving.load_model(args.weights, safe_mode=True, compile=False)
     used = recalibrate(model, recalibration_images(arrays[split.train], settings["seed"]))
     model.save(args.weights)
-    validation, low_confidence = validation_summary(
+    validation, calibration = validation_summary(
         model, arrays[split.validation], split.pool.labels[split.validation]
     )
     card.update(
@@ -91,8 +96,7 @@ def main(argv: list[str] | None = None) -> None:
                 "command": "python -m model.batchnorm",
             },
             "validation": validation,
-            "low_confidence": low_confidence,
-            "low_confidence_threshold": low_confidence["threshold"],
+            **calibration,  # temperature and low-confidence threshold, refitted
             "keras_sha256": file_sha256(args.weights),
             "keras_bytes": args.weights.stat().st_size,
         }

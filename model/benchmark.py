@@ -168,7 +168,9 @@ def measure(
     classifier: Classifier, rgbs: list[np.ndarray], repeats: int, calls: int, method_calls: int
 ) -> dict:
     """Every latency and throughput figure of one loaded, warmed-up model."""
-    inputs = [to_model_input(Image.fromarray(rgb), classifier.size) for rgb in rgbs]
+    inputs = [
+        to_model_input(Image.fromarray(rgb), classifier.size, classifier.view) for rgb in rgbs
+    ]
     result = {
         "predict_ms": latency_ms(
             lambda index: classifier.predict(inputs[index % len(inputs)]), repeats, calls

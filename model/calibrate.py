@@ -22,7 +22,7 @@ from scipy.optimize import minimize_scalar
 from scipy.special import logsumexp
 
 from model import config
-from model.cards import card_path, read_json, report_path, write_json
+from model.cards import card_path, input_view, read_json, report_path, write_json
 from model.data import load_arrays
 from model.metrics import expected_calibration_error
 from model.splits import training_split
@@ -211,7 +211,9 @@ def validation_images(card: dict, data_dir: Path) -> tuple[np.ndarray, np.ndarra
             "with --data."
         )
     validation = split.pool.subset(np.isin(np.arange(len(split.pool)), split.validation))
-    images = load_arrays(validation, int(card["input_size"]), cache_key=expected)
+    images = load_arrays(
+        validation, int(card["input_size"]), cache_key=expected, view=input_view(card)
+    )
     return images, validation.labels  # (N, size, size, 3) uint8, (N,)
 
 

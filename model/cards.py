@@ -10,6 +10,11 @@ import json
 from pathlib import Path
 
 
+def input_view(card: dict) -> str:
+    """What the model sees of an image (``preprocessing.INPUT_VIEWS``); "full" for older cards."""
+    return card.get("input_view", "full")
+
+
 def card_path(weights: Path) -> Path:
     """Returns the model card path for a ``.keras`` file."""
     return Path(weights).with_suffix(".json")

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from model import config
-from model.preprocessing import load_model_input
+from model.preprocessing import DEFAULT_VIEW, load_model_input
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +90,9 @@ def folder_sha256(root: Path) -> str:
     return digest.hexdigest()
 
 
-def load_arrays(images: ImageList, size: int, cache_key: str | None = None) -> np.ndarray:
+def load_arrays(
+    images: ImageList, size: int, cache_key: str | None = None, view: str = DEFAULT_VIEW
+) -> np.ndarray:
     """Decodes and resizes every image once, with an optional on-disk cache.
 
     Args:
@@ -98,6 +100,7 @@ def load_arrays(images: ImageList, size: int, cache_key: str | None = None) -> n
         size: The model's input size.
         cache_key: If given, the array is cached under ``config.cache_dir()``
             with this key, so later runs do not decode the JPEGs again.
+        view: What the model sees of each image (``preprocessing.INPUT_VIEWS``).
 
     Returns:
         uint8 array of shape (len(images), size, size, 3).
@@ -105,14 +108,15 @@ def load_arrays(images: ImageList, size: int, cache_key: str | None = None) -> n
     cache_file = None
     if cache_key:
         names = hashlib.sha256("\n".join(images.paths).encode()).hexdigest()[:12]
-        cache_file = config.cache_dir() / f"images-{cache_key[:16]}-{names}-{size}.npy"
+        suffix = "" if view == DEFAULT_VIEW else f"-{view}"
+        cache_file = config.cache_dir() / f"images-{cache_key[:16]}-{names}-{size}{suffix}.npy"
         if cache_file.exists():
             array = np.load(cache_file)
             if array.shape == (len(images), size, size, 3):
                 return array
     array = np.empty((len(images), size, size, 3), dtype=np.uint8)
     for i, relative in enumerate(images.paths):
-        array[i] = load_model_input(images.root / relative, size)
+        array[i] = load_model_input(images.root / relative, size, view)
     if cache_file is not None:
         cache_file.parent.mkdir(parents=True, exist_ok=True)
         temporary = cache_file.with_suffix(".tmp.npy")

@@ -28,7 +28,7 @@ import numpy as np
 
 from model import config
 from model.calibrate import apply_temperature, calibration_fields
-from model.cards import card_path, read_json, report_path, write_json
+from model.cards import card_path, input_view, read_json, report_path, write_json
 from model.data import ImageList, folder_sha256, list_images, load_arrays
 from model.dedup import cached_duplicates
 from model.metrics import classification_metrics, expected_calibration_error, reliability_diagram
@@ -184,10 +184,12 @@ def evaluate(
     if model is None:
         model = keras.saving.load_model(weights, safe_mode=True, compile=False)
     temperature, threshold = card_calibration(weights)
+    path = card_path(weights)
+    view = input_view(read_json(path) if path.exists() else {})
     size = int(model.input_shape[1])
     data_dir = Path(data_dir)
     images = list_images(data_dir / config.TEST_SPLIT if split is None else data_dir)
-    probabilities = predict_probabilities(model, load_arrays(images, size))
+    probabilities = predict_probabilities(model, load_arrays(images, size, view=view))
     if split is None:
         # The leak-free subset reuses the official predictions.
         keep = leak_free_mask(data_dir, images)

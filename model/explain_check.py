@@ -18,6 +18,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from model import config
+from model.cards import card_path, input_view, read_json
 from model.explain import DEFAULT_METHOD, METHODS, Explainer
 from model.overlay import overlay
 from model.preprocessing import load_model_input
@@ -30,11 +31,12 @@ def render(weights: Path, layers: list[str], images: list[Path], method: str) ->
     """Returns a grid image: one row per scan, the scan then one overlay per layer."""
     model = keras.saving.load_model(weights, safe_mode=True, compile=False)
     size = int(model.input_shape[1])
+    view = input_view(read_json(card_path(weights)))
     explainers = {layer: Explainer(model, layer) for layer in layers}
     grid = Image.new("RGB", (TILE * (len(layers) + 1), TILE * len(images)), "white")
     draw = ImageDraw.Draw(grid)
     for row, path in enumerate(images):
-        scan = load_model_input(path, size)  # (size, size, 3) uint8
+        scan = load_model_input(path, size, view)  # (size, size, 3) uint8
         probabilities = model.predict(scan[None].astype("float32"), verbose=0)[0]
         predicted = int(probabilities.argmax())
         display = np.asarray(Image.fromarray(scan).resize((TILE, TILE)))

@@ -16,6 +16,7 @@ from PIL import Image
 
 from model import config
 from model.calibrate import apply_temperature
+from model.cards import input_view
 from model.explain import DEFAULT_METHOD, Explainer, GradcamFunction, check_method
 from model.preprocessing import to_model_input
 from model.registry import ModelEntry, load_model
@@ -62,6 +63,7 @@ class Classifier:
         self.entry = entry
         self.model = load_model(entry)
         self.size = entry.input_size
+        self.view = input_view(entry.card)  # what the model sees of an image
         self.class_names = tuple(entry.card.get("classes", config.CLASS_NAMES))
         self.low_confidence_threshold = float(entry.card.get("low_confidence_threshold", 0.5))
         # What the threshold reaches on validation: {"accuracy", "coverage", ...}.
@@ -137,7 +139,8 @@ class Classifier:
             target: Class to explain; the predicted class when None.
 
         Returns:
-            The analysis; its map has the model's input size.
+            The analysis; its map has the model's input size and covers
+            ``preprocessing.model_frame(rgb, classifier.view)``.
 
         Raises:
             ValueError: If the method or the target class is unknown.
@@ -148,7 +151,7 @@ class Classifier:
                 f"Class {target} does not exist; choose 0 to {len(self.class_names) - 1} "
                 f"({', '.join(self.class_names)})."
             )
-        image = to_model_input(Image.fromarray(rgb), self.size)  # (size, size, 3) uint8
+        image = to_model_input(Image.fromarray(rgb), self.size, self.view)  # (size, size, 3)
         if method == DEFAULT_METHOD:
             uncalibrated, cam, explained = self.gradcam(image, target)
         else:

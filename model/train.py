@@ -37,6 +37,7 @@ from model.batchnorm import recalibrate, recalibration_images
 from model.cards import card_path, file_sha256, history_path, write_json
 from model.data import load_arrays
 from model.evaluate import evaluate, validation_summary
+from model.preprocessing import INPUT_VIEWS
 from model.splits import training_split
 
 logger = logging.getLogger(__name__)
@@ -78,6 +79,15 @@ class TrainConfig:
         },
     )
     image_size: int | None = field(default=None, metadata={"help": "square input size in pixels"})
+    input_view: str = (
+        field(
+            default="full",
+            metadata={
+                "help": "what the model sees: full (the whole image, resized) or head (grey, "
+                "cropped to the head, intensities stretched per image; see model.shortcut_probe)"
+            },
+        ),
+    )
     epochs: int | None = field(default=None, metadata={"help": "epochs to train (all phases)"})
     start_size: int | None = field(
         default=None,
@@ -170,6 +180,8 @@ class TrainConfig:
                 "Progressive resizing is for random initialisation; "
                 "use --start-epochs 0 with --weights imagenet."
             )
+        if self.input_view not in INPUT_VIEWS:
+            raise ValueError(f"--input-view must be one of {', '.join(INPUT_VIEWS)}.")
         if self.precision not in ("auto", "float32", "mixed_bfloat16"):
             raise ValueError("--precision must be auto, float32 or mixed_bfloat16.")
         if not (self.data / config.TRAIN_SPLIT).is_dir():
@@ -419,7 +431,9 @@ def train(cfg: TrainConfig) -> Path:
     split = training_split(cfg.data, cfg.val_fraction, cfg.seed)
     duplicates, train_pool = split.duplicates, split.pool
     train_idx, val_idx = split.train, split.validation
-    arrays = load_arrays(train_pool, cfg.image_size, cache_key=duplicates.data_sha256)
+    arrays = load_arrays(
+        train_pool, cfg.image_size, cache_key=duplicates.data_sha256, view=cfg.input_view
+    )
     print(
         f"training on {len(train_idx)} images, validating on {len(val_idx)} "
         f"(of {duplicates.summary['train_images']} Training images, {len(train_pool)} "
@@ -445,7 +459,9 @@ def train(cfg: TrainConfig) -> Path:
 
     segments = []
     if cfg.start_epochs:
-        small = load_arrays(train_pool, cfg.start_size, cache_key=duplicates.data_sha256)
+        small = load_arrays(
+            train_pool, cfg.start_size, cache_key=duplicates.data_sha256, view=cfg.input_view
+        )
         segments.append((*datasets(small), cfg.start_epochs))
     segments.append((*datasets(arrays), cfg.epochs))
     steps = int(np.ceil(len(train_idx) / cfg.batch_size))
@@ -529,6 +545,7 @@ def train(cfg: TrainConfig) -> Path:
         "architecture": cfg.arch,
         "classes": list(config.CLASS_NAMES),
         "input_size": cfg.image_size,
+        "input_view": cfg.input_view,
         "input": "batch of RGB images, raw 0-255 values, shape (batch, size, size, 3); "
         "resized with Pillow's antialiased bilinear filter "
         "(model.preprocessing.to_model_input)",

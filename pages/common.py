@@ -14,6 +14,7 @@ from model.inference import Classifier
 from model.inputs import decode_upload
 from model.ood import unreliable_reason
 from model.overlay import fit_within
+from model.preprocessing import model_frame
 
 DISPLAY_MAX_SIDE = 768
 
@@ -95,9 +96,11 @@ def analyse_upload(
         model.inputs.InputError: For a file that cannot be used (not cached).
     """
     decoded = decode_upload(_data)
-    analysis = load_classifier(weights_path).analyse(decoded.rgb, method, target)
+    classifier = load_classifier(weights_path)
+    analysis = classifier.analyse(decoded.rgb, method, target)
     return {
-        "display": fit_within(decoded.rgb, DISPLAY_MAX_SIDE),
+        # The heatmap covers what the model saw: the whole image, or its head crop.
+        "display": fit_within(model_frame(decoded.rgb, classifier.view), DISPLAY_MAX_SIDE),
         "kind": decoded.kind,
         "notes": decoded.notes,
         "tags": decoded.tags,

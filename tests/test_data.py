@@ -52,3 +52,14 @@ def test_folder_hash_changes_with_content(tmp_path, tiny_dataset):
     before = folder_sha256(tiny_dataset / "Testing")
     assert before == folder_sha256(tiny_dataset / "Testing")
     assert before != folder_sha256(tiny_dataset / "Training")
+
+
+def test_each_view_has_its_own_cache(tiny_dataset):
+    images = list_images(tiny_dataset / "Training")
+    full = load_arrays(images, 24, cache_key="abc")
+    head = load_arrays(images, 24, cache_key="abc", view="head")
+    assert not np.array_equal(full, head)
+    np.testing.assert_array_equal(
+        head[0], load_model_input(images.root / images.paths[0], 24, "head")
+    )
+    np.testing.assert_array_equal(load_arrays(images, 24, cache_key="abc"), full)

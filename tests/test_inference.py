@@ -2,11 +2,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from model.calibrate import apply_temperature
 from model.cards import card_path, read_json, write_json
 from model.explain import METHODS
 from model.inference import Analysis, Classifier
+from model.preprocessing import to_model_input
 from model.registry import discover
 
 RGB = np.random.default_rng(1).integers(0, 256, (40, 60, 3)).astype(np.uint8)
@@ -98,3 +100,16 @@ def test_analysing_does_not_change_the_shared_model(classifier):
     after = classifier.model.predict(image[None].astype("float32"), verbose=0)
     np.testing.assert_array_equal(before, after)
     assert classifier.model.layers[-1].activation.__name__ == "softmax"
+
+
+def test_a_head_view_card_feeds_the_model_its_head_crop(tiny_weights_dir):
+    card_file = card_path(tiny_weights_dir / "tiny.keras")
+    write_json(card_file, {**read_json(card_file), "input_view": "head"})
+    classifier = Classifier(discover(tiny_weights_dir)[0])
+    head = np.zeros((96, 96), dtype=np.uint8)
+    head[30:70, 20:60] = 120
+    head[40:50, 30:40] = 240
+    rgb = np.stack([head] * 3, axis=-1)  # (96, 96, 3): a small head in a large frame
+    expected = classifier.predict(to_model_input(Image.fromarray(rgb), 8, "head"))
+    np.testing.assert_allclose(classifier.analyse(rgb).probabilities, expected, atol=1e-6)
+    assert classifier.view == "head"

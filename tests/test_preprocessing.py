@@ -2,7 +2,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from model.preprocessing import to_model_input, to_rgb
+from model.preprocessing import (
+    crop_to_head,
+    model_frame,
+    normalise_intensity,
+    to_model_input,
+    to_rgb,
+)
 
 GREY = np.arange(64 * 48, dtype=np.uint32).reshape(48, 64) % 256
 
@@ -49,3 +55,69 @@ def test_resize_is_pillow_antialiased_bilinear():
 def test_same_size_is_left_untouched():
     image = Image.fromarray(np.full((16, 16, 3), 7, dtype=np.uint8))
     np.testing.assert_array_equal(to_model_input(image, 16), np.asarray(image))
+
+
+def synthetic_head(size: int = 96, offset: int = 0) -> np.ndarray:
+    """uint8 (size, size): a bright disc ('head') with a darker blob, off-centre by ``offset``."""
+    yy, xx = np.mgrid[0:size, 0:size]
+    centre = size // 2 + offset
+    head = ((yy - centre) ** 2 + (xx - centre) ** 2 < (size // 4) ** 2) * 120.0
+    head += ((yy - centre) ** 2 + (xx - centre - 5) ** 2 < 36) * 80.0
+    return head.astype(np.uint8)
+
+
+def test_crop_to_head_keeps_the_head_and_drops_a_border_and_a_label():
+    gray = np.pad(synthetic_head(), 40)  # (176, 176): wide black border
+    gray[2:8, 2:30] = 255  # a text label in the corner, not connected to the head
+    cropped = crop_to_head(gray)
+    side = cropped.shape[0]
+    assert cropped.shape == (side, side)
+    assert 48 <= side <= 56  # the disc's diameter (48) plus a small margin
+    assert cropped.max() == 200  # the blob inside the head is kept
+    assert (cropped > 0).mean() > 0.6  # the head fills the frame
+
+
+def test_crop_to_head_frames_shifted_heads_alike():
+    centred = crop_to_head(np.pad(synthetic_head(), 40))
+    shifted = crop_to_head(np.pad(synthetic_head(offset=15), 40))
+    np.testing.assert_array_equal(centred, shifted)
+
+
+def test_normalise_intensity_removes_a_contrast_and_brightness_shift():
+    gray = synthetic_head() + np.random.default_rng(0).integers(0, 20, (96, 96)).astype(np.uint8)
+    shifted = np.clip(gray.astype(np.float32) * 0.6 + 15, 0, 255).astype(np.uint8)
+    shifted[gray < 20] = 0  # the background stays black in both
+    difference = np.abs(
+        normalise_intensity(gray).astype(int) - normalise_intensity(shifted).astype(int)
+    )
+    assert difference.mean() < 3 and np.percentile(difference, 99) <= 8
+
+
+def test_a_blank_image_survives_cropping_and_normalising():
+    blank = np.zeros((40, 40), dtype=np.uint8)
+    assert normalise_intensity(crop_to_head(blank)).max() == 0
+
+
+def test_the_head_view_is_the_cropped_normalised_grey_image():
+    gray = np.pad(synthetic_head(), 40)
+    image = Image.fromarray(gray).convert("RGB")
+    expected = Image.fromarray(normalise_intensity(crop_to_head(gray))).resize(
+        (32, 32), Image.Resampling.BILINEAR
+    )
+    view = to_model_input(image, 32, view="head")
+    assert view.shape == (32, 32, 3)
+    np.testing.assert_array_equal(view[..., 0], np.asarray(expected))
+    np.testing.assert_array_equal(view[..., 0], view[..., 2])  # grey in all three channels
+
+
+def test_model_frame_is_the_head_crop_in_the_original_colours():
+    gray = np.pad(synthetic_head(), 40)
+    rgb = np.stack([gray, gray // 2, gray // 3], axis=-1)
+    frame = model_frame(rgb, "head")
+    np.testing.assert_array_equal(frame[..., 0], crop_to_head(gray))
+    assert model_frame(rgb, "full") is rgb
+
+
+def test_an_unknown_view_is_refused_with_the_choices():
+    with pytest.raises(ValueError, match="full, head"):
+        to_model_input(Image.new("RGB", (40, 40)), 32, view="zoomed")
