@@ -17,6 +17,7 @@ from model.overlay import fit_within
 from model.preprocessing import model_frame
 
 DISPLAY_MAX_SIDE = 768
+BENCHMARK_FILE = "benchmark.json"
 
 SIDEBAR_WEIGHTS = "sidebar_weights"
 SIDEBAR_METHOD = "sidebar_method"
@@ -120,4 +121,11 @@ def read_report(weights_path: str, modified: float) -> dict | None:
 def read_history(weights_path: str, modified: float) -> dict | None:
     """The training history of a model, or None when it has none."""
     path = history_path(Path(weights_path))
+    return read_json(path) if path.exists() else None
+
+
+@st.cache_data(show_spinner=False, ttl=60)
+def read_benchmark() -> dict | None:
+    """The committed speed measurements (``python -m model.benchmark``), or None."""
+    path = config.weights_dir() / BENCHMARK_FILE
     return read_json(path) if path.exists() else None

@@ -7,7 +7,7 @@ from model.cards import report_path
 from model.config import CLASS_NAMES
 from model.threshold import TARGET_ACCURACY
 from pages import charts
-from pages.common import read_history, read_report, registered_models
+from pages.common import read_benchmark, read_history, read_report, registered_models
 
 SPLITS = {
     "official": "Official Kaggle Testing split",
@@ -153,6 +153,41 @@ else:
     )
     for name, result in calibrated.items():
         st.markdown(abstention_summary(entries[name], result))
+
+speed = read_benchmark()
+if speed:
+    st.subheader("Speed")
+    machine = speed["machine"]
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "model": entries[name].label.split(" · ")[0] if name in entries else name,
+                    "input": f"{result['input_size']} px",
+                    "load": f"{result['load_s']:.1f} s",
+                    "warm-up": f"{result['warm_up_s']:.1f} s",
+                    "prediction p50 / p95": f"{result['predict_ms']['p50']:.0f} / "
+                    f"{result['predict_ms']['p95']:.0f} ms",
+                    "prediction + Grad-CAM p50 / p95": f"{result['predict_gradcam_ms']['p50']:.0f}"
+                    f" / {result['predict_gradcam_ms']['p95']:.0f} ms",
+                    **{
+                        f"{method} p50": f"{milliseconds / 1000:.1f} s"
+                        for method, milliseconds in result["methods_p50_ms"].items()
+                    },
+                    "batch of 32": f"{result['batch_images_per_s']:.0f} images/s",
+                }
+                for name, result in speed["models"].items()
+            ]
+        ),
+        hide_index=True,
+        key="compare_speed",
+    )
+    st.caption(
+        f"Measured by `python -m model.benchmark` on {machine['cores']} CPU cores "
+        f"({machine['cpu']}, no GPU), TensorFlow {machine['tensorflow']}, after warm-up; "
+        f"medians of {speed['settings']['repeats']} runs. One process with every model "
+        f"loaded peaked at {speed['peak_rss_mb']:.0f} MB of memory."
+    )
 
 split = st.radio(
     "Split",

@@ -74,3 +74,17 @@ def test_a_report_from_before_calibration_asks_for_the_command(tmp_path, monkeyp
     app = compare_page()
     assert any("python -m model.calibrate" in i.value for i in app.info)
     assert "Headline numbers" in [s.value for s in app.subheader]  # the rest still shows
+
+
+@pytest.mark.skipif(not SHIPPED, reason="no trained model in model/weights/")
+def test_the_speed_section_shows_the_committed_benchmark(monkeypatch):
+    monkeypatch.setenv(config.WEIGHTS_ENV_VAR, str(config.WEIGHTS_DIR))
+    benchmark = json.loads((config.WEIGHTS_DIR / "benchmark.json").read_text())
+    app = compare_page()
+    assert "Speed" in [s.value for s in app.subheader]
+    table = next(d.value for d in app.dataframe if "prediction p50 / p95" in d.value.columns)
+    assert len(table) == len(benchmark["models"])
+    for row, result in zip(table.to_dict("records"), benchmark["models"].values()):
+        assert row["prediction p50 / p95"].startswith(f"{result['predict_ms']['p50']:.0f} / ")
+    caption = " ".join(c.value for c in app.caption)
+    assert f"peaked at {benchmark['peak_rss_mb']:.0f} MB" in caption
