@@ -79,14 +79,12 @@ class TrainConfig:
         },
     )
     image_size: int | None = field(default=None, metadata={"help": "square input size in pixels"})
-    input_view: str = (
-        field(
-            default="full",
-            metadata={
-                "help": "what the model sees: full (the whole image, resized) or head (grey, "
-                "cropped to the head, intensities stretched per image; see model.shortcut_probe)"
-            },
-        ),
+    input_view: str = field(
+        default="full",
+        metadata={
+            "help": "what the model sees: full (the whole image, resized) or head (grey, "
+            "cropped to the head, intensities stretched per image; see model.shortcut_probe)"
+        },
     )
     epochs: int | None = field(default=None, metadata={"help": "epochs to train (all phases)"})
     start_size: int | None = field(
