@@ -45,9 +45,9 @@ logger = logging.getLogger(__name__)
 # Per-architecture defaults, found by the measured runs in docs/training.md.
 ARCH_DEFAULTS = {
     "baseline": {
-        "image_size": 96,
-        "epochs": 12,
-        "learning_rate": 2e-3,
+        "image_size": 128,
+        "epochs": 18,
+        "learning_rate": 1e-3,
         "weight_decay": 1e-4,
         "label_smoothing": 0.0,
         "warmup_epochs": 1.0,
