@@ -52,7 +52,11 @@ st.markdown("""
 - **Other hospitals' scans.** Models trained on this dataset, ours included, lose
   most of their accuracy on scans from other sources (measured at about 26-36 % on
   an external Radiopaedia set, where most tumours were called "no tumour").
-  A confident answer on your own scan is not evidence that it is right.
+  A confident answer on your own scan is not evidence that it is right. One
+  reason, measured here (`python -m model.shortcut_probe`): on the Kaggle images,
+  a classifier that sees only brightness, framing and colour, nothing of the
+  anatomy, already reaches 92 % accuracy, because each class comes mostly from
+  one source. A network can learn the source instead of the tumour.
 - **Four classes only.** Any other finding (stroke, other tumours, artefacts) is
   forced into one of the four classes.
 - **One slice, no context.** The model sees one 2-D slice, without the other
