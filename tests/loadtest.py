@@ -175,8 +175,16 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_server(port: int, log_path: Path) -> subprocess.Popen:
-    """Starts ``streamlit run app.py`` headless on ``port``, its output going to ``log_path``."""
+def start_server(
+    port: int, log_path: Path, environment: dict[str, str] | None = None
+) -> subprocess.Popen:
+    """Starts ``streamlit run app.py`` headless on ``port``, its output going to ``log_path``.
+
+    Args:
+        port: Free TCP port to listen on (127.0.0.1 only).
+        log_path: File that receives the server's output.
+        environment: The server's environment variables; this process's when None.
+    """
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "w") as log:
         return subprocess.Popen(
@@ -198,6 +206,7 @@ def start_server(port: int, log_path: Path) -> subprocess.Popen:
             cwd=PROJECT_ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
+            env=environment,
         )
 
 

@@ -7,11 +7,6 @@ the README's screenshots (``predict.png``, ``compare.png``) are written there as
 import io
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 
 import pytest
 from PIL import Image
@@ -19,7 +14,7 @@ from PIL import Image
 from model import config
 from model.registry import discover
 from tests.conftest import PROJECT_ROOT, SAMPLES_DIR
-from tests.loadtest import CHART_PROBABILITIES_JS
+from tests.loadtest import CHART_PROBABILITIES_JS, free_port, start_server, wait_for_health
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
@@ -49,55 +44,22 @@ pytestmark = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server():
     """`streamlit run app.py --server.headless true` on a free port; stopped afterwards."""
     port = free_port()
-    log = open(ARTIFACTS.mkdir(exist_ok=True) or ARTIFACTS / "streamlit.log", "w")
+    log_path = ARTIFACTS / "streamlit.log"
     environment = {**os.environ, config.WEIGHTS_ENV_VAR: str(config.WEIGHTS_DIR)}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=PROJECT_ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=environment,
-    )
+    process = start_server(port, log_path, environment)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                if answer.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.5)
-    else:
+    try:
+        wait_for_health(url, process, log_path)
+    except RuntimeError as error:
         process.kill()
-        pytest.fail("streamlit did not answer /_stcore/health within 90 s")
+        pytest.fail(str(error))
     yield url
     process.terminate()
     process.wait(timeout=20)
-    log.close()
 
 
 @pytest.fixture(scope="module")
