@@ -133,7 +133,7 @@ def report_builder(name: str, result: dict, blended) -> Callable[[], bytes]:
         explained=analysis.explained,
         model=model_facts(classifier),
         caution=result["unreliable"],
-        uncalibrated=getattr(analysis, "uncalibrated", None),
+        uncalibrated=analysis.uncalibrated,
     )
 
 

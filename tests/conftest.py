@@ -126,3 +126,34 @@ def tiny_weights_dir(tmp_path):
         },
     )
     return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_training_run(tiny_dataset, tmp_path_factory) -> Path:
+    """One real `model.train` run (baseline, 32 px, one epoch) on the tiny dataset.
+
+    Returns:
+        The ``.keras`` file; its card, history and report lie beside it. Tests
+        that change these files work on a copy (``copy_model_files``).
+    """
+    from model import train
+
+    root = tmp_path_factory.mktemp("train")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(config.CACHE_ENV_VAR, str(root / "cache"))
+        train.main(
+            [
+                "--arch", "baseline", "--data", str(tiny_dataset), "--out", str(root / "out"),
+                "--runs", str(root / "runs"), "--image-size", "32", "--epochs", "1",
+                "--batch-size", "8", "--val-fraction", "0.25",
+            ]
+        )  # fmt: skip
+    return root / "out" / "baseline.keras"
+
+
+def copy_model_files(weights: Path, folder: Path) -> Path:
+    """Copies a ``.keras`` file with its card, history and report; returns the copy."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for file in weights.parent.glob(f"{weights.stem}.*"):
+        (folder / file.name).write_bytes(file.read_bytes())
+    return folder / weights.name

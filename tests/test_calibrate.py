@@ -2,11 +2,12 @@ import keras
 import numpy as np
 import pytest
 
-from model import calibrate, cards, evaluate, train
+from model import calibrate, cards, evaluate
 from model.data import load_arrays
 from model.metrics import expected_calibration_error
 from model.splits import training_split
 from model.threshold import answered_at
+from tests.conftest import copy_model_files
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -98,20 +99,10 @@ def test_calibration_fields_choose_the_threshold_on_calibrated_probabilities():
     assert fields["low_confidence"]["probabilities"] == "calibrated"
 
 
-@pytest.fixture(scope="module")
-def trained(tiny_dataset, tmp_path_factory):
-    """A baseline trained for one epoch on the tiny dataset, its card reset to no calibration."""
-    root = tmp_path_factory.mktemp("calibrate")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("BRAIN_MRI_CACHE", str(root / "cache"))
-        train.main(
-            [
-                "--arch", "baseline", "--data", str(tiny_dataset), "--out", str(root / "out"),
-                "--runs", str(root / "runs"), "--image-size", "32", "--epochs", "1",
-                "--batch-size", "8", "--val-fraction", "0.25",
-            ]
-        )  # fmt: skip
-    weights = root / "out" / "baseline.keras"
+@pytest.fixture
+def trained(tiny_training_run, tmp_path):
+    """A copy of the session's tiny trained baseline, its card reset to no calibration."""
+    weights = copy_model_files(tiny_training_run, tmp_path / "model")
     card = cards.read_json(cards.card_path(weights))
     for key in ("temperature", "calibration", "low_confidence"):
         card.pop(key)

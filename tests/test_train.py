@@ -7,33 +7,10 @@ from model.data import list_images, load_arrays
 from model.splits import training_split
 
 
-@pytest.fixture(scope="module")
-def trained(tiny_dataset, tmp_path_factory):
-    """One real `model.train` run: baseline, 32 px, one epoch, on the tiny dataset."""
-    root = tmp_path_factory.mktemp("train")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("BRAIN_MRI_CACHE", str(root / "cache"))
-        train.main(
-            [
-                "--arch",
-                "baseline",
-                "--data",
-                str(tiny_dataset),
-                "--out",
-                str(root / "out"),
-                "--runs",
-                str(root / "runs"),
-                "--image-size",
-                "32",
-                "--epochs",
-                "1",
-                "--batch-size",
-                "8",
-                "--val-fraction",
-                "0.25",
-            ]
-        )
-    return root / "out" / "baseline.keras"
+@pytest.fixture
+def trained(tiny_training_run):
+    """The session's tiny training run: baseline, 32 px, one epoch."""
+    return tiny_training_run
 
 
 def test_training_writes_every_artifact(trained):
