@@ -79,15 +79,24 @@ def open_page(browser, url: str):
     return page
 
 
+# True once the script run has ended, no placeholder skeleton is left and every image has
+# loaded. All three are checked in one poll: the browser may draw a skeleton for a moment
+# after the run state flips (seen once in CI), so none of them can be asserted just once.
+DRAWN_JS = """() => {
+    const app = document.querySelector('[data-testid=stApp]');
+    const main = document.querySelector('[data-testid=stMain]');
+    return app !== null && main !== null
+        && app.getAttribute('data-test-script-state') === 'notRunning'
+        && main.querySelector('[data-testid=stSkeleton]') === null
+        && [...main.querySelectorAll('img')]
+            .every(image => image.complete && image.naturalWidth > 0);
+}"""
+
+
 def wait_until_drawn(page) -> None:
     """Waits for the script run to end and for its images and charts to be on screen."""
     page.locator("[data-testid=stApp][data-test-script-state=notRunning]").wait_for(timeout=120_000)
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('[data-testid=stMain] img')]"
-        ".every(image => image.complete && image.naturalWidth > 0)",
-        timeout=60_000,
-    )
-    assert page.locator("[data-testid=stMain] [data-testid=stSkeleton]").count() == 0
+    page.wait_for_function(DRAWN_JS, timeout=60_000)
 
 
 def frame(page, element, edge: str, margin: int) -> None:
