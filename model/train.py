@@ -78,6 +78,13 @@ class TrainConfig:
             "help": "initial weights: none (random) or imagenet (downloads, needs a network)"
         },
     )
+    init_from: Path | None = field(
+        default=None,
+        metadata={
+            "help": "continue training a saved model: a .keras file of the same architecture "
+            "and classes with its card beside it (its weights replace --weights)"
+        },
+    )
     image_size: int | None = field(default=None, metadata={"help": "square input size in pixels"})
     input_view: str = field(
         default="full",
@@ -178,6 +185,8 @@ class TrainConfig:
                 "Progressive resizing is for random initialisation; "
                 "use --start-epochs 0 with --weights imagenet."
             )
+        if self.init_from is not None:
+            self.validate_init_from()
         if self.input_view not in INPUT_VIEWS:
             raise ValueError(f"--input-view must be one of {', '.join(INPUT_VIEWS)}.")
         if self.precision not in ("auto", "float32", "mixed_bfloat16"):
@@ -188,6 +197,60 @@ class TrainConfig:
                 f"'Brain Tumor MRI Dataset' and pass its folder with --data or "
                 f"${config.DATA_ENV_VAR}."
             )
+
+    def validate_init_from(self) -> None:
+        """Checks that ``--init-from`` names a model this run can continue."""
+        card_file = card_path(self.init_from)
+        if not self.init_from.is_file() or not card_file.is_file():
+            raise ValueError(
+                f"--init-from {self.init_from}: expected a .keras file with its card "
+                f"({card_file.name}) beside it, as model.train writes them."
+            )
+        card = json.loads(card_file.read_text())
+        if card.get("architecture") != self.arch:
+            raise ValueError(
+                f"--init-from {self.init_from} is a {card.get('architecture')} model; "
+                f"pass --arch {card.get('architecture')} or another file."
+            )
+        if list(card.get("classes", [])) != list(config.CLASS_NAMES):
+            raise ValueError(f"--init-from {self.init_from} was trained on other classes.")
+        if card.get("input_view", "full") != self.input_view:
+            raise ValueError(
+                f"--init-from {self.init_from} saw the {card.get('input_view', 'full')!r} "
+                f"input view; pass --input-view {card.get('input_view', 'full')}."
+            )
+        if self.weights != "none":
+            raise ValueError("--init-from replaces --weights; leave --weights at none.")
+
+
+def initial_model_record(path: Path) -> dict:
+    """What the card of a continued run says about the model it started from."""
+    card = json.loads(card_path(path).read_text())
+    return {
+        "file": path.name,
+        "keras_sha256": file_sha256(path),
+        "initial_weights": card.get("initial_weights"),
+        "epochs_run": card.get("epochs_run"),
+        "wall_time_seconds": card.get("wall_time_seconds"),
+        "training_config": card.get("training_config"),
+    }
+
+
+def initial_weights_note(cfg: TrainConfig, continued: dict | None) -> str:
+    """How the shipped weights began, in words, for the model card."""
+    if cfg.weights == "imagenet":
+        return "ImageNet (keras.applications), frozen head phase then fine-tuning"
+    note = (
+        "random initialisation: the machine that trained this model has no network, so "
+        "ImageNet weights could not be downloaded"
+    )
+    if continued:
+        note += (
+            f"; then {continued['epochs_run']} epochs saved as {continued['file']} "
+            f"(sha256 {continued['keras_sha256'][:12]}), which this run continued with a new "
+            "learning-rate schedule (see continued_from)"
+        )
+    return note
 
 
 def parse_config(argv: list[str] | None = None) -> TrainConfig:
@@ -425,6 +488,13 @@ def train(cfg: TrainConfig) -> Path:
 
     policy = choose_precision(cfg.precision)
     keras.mixed_precision.set_global_policy(policy)
+    # Read before training: the continued model may be the file this run overwrites.
+    continued = initial_model_record(cfg.init_from) if cfg.init_from else None
+    earlier_history = (
+        json.loads(history_path(cfg.init_from).read_text())
+        if cfg.init_from and history_path(cfg.init_from).is_file()
+        else {}
+    )
 
     split = training_split(cfg.data, cfg.val_fraction, cfg.seed)
     duplicates, train_pool = split.duplicates, split.pool
@@ -471,6 +541,11 @@ def train(cfg: TrainConfig) -> Path:
     with strategy.scope():
         weights = None if cfg.weights == "none" else cfg.weights
         model = architectures.build(cfg.arch, train_size, weights=weights)
+        if cfg.init_from and not cfg.resume:
+            # Sizes may differ (the network is fully convolutional); the weights do not.
+            model.set_weights(
+                keras.saving.load_model(cfg.init_from, compile=False, safe_mode=True).get_weights()
+            )
         if weights is not None:
             # Transfer learning: train the new head on a frozen backbone, then
             # fine-tune everything but batch norm with a ten times lower rate.
@@ -524,7 +599,8 @@ def train(cfg: TrainConfig) -> Path:
     shipped.save(weights_file)
 
     histories = [run_dir / phase / "history.csv" for phase in ("head", "finetune", "train")]
-    history = {}
+    # A continued run's curves start with the epochs of the model it continued.
+    history = {key: list(values) for key, values in earlier_history.items()}
     for csv_file in filter(Path.exists, histories):
         for key, values in read_history(csv_file).items():
             history.setdefault(key, []).extend(values)
@@ -554,13 +630,9 @@ def train(cfg: TrainConfig) -> Path:
             "minus ImageNet mean)"
         ),
         "output": "softmax over classes, float32",
-        "initial_weights": cfg.weights,
-        "initial_weights_note": (
-            "random initialisation: the machine that trained this model has no network, so "
-            "ImageNet weights could not be downloaded"
-            if cfg.weights == "none"
-            else "ImageNet (keras.applications), frozen head phase then fine-tuning"
-        ),
+        "initial_weights": continued["initial_weights"] if continued else cfg.weights,
+        "initial_weights_note": initial_weights_note(cfg, continued),
+        **({"continued_from": continued} if continued else {}),
         "gradcam_layer": architectures.GRADCAM_LAYERS[cfg.arch],
         **calibration,
         "training_config": config_record,
@@ -576,7 +648,8 @@ def train(cfg: TrainConfig) -> Path:
         "batchnorm_recalibration": {"training_images": recalibrated},
         "validation": validation,
         "epochs_run": len(history["loss"]),
-        "wall_time_seconds": round(elapsed, 1),
+        # With --init-from: this run's time plus that of the model it continued.
+        "wall_time_seconds": round(elapsed + (continued or {}).get("wall_time_seconds", 0), 1),
         "machine": machine_description(),
         "keras_sha256": file_sha256(weights_file),
         "keras_bytes": weights_file.stat().st_size,

@@ -2,9 +2,10 @@ import keras
 import numpy as np
 import pytest
 
-from model import cards, dedup, evaluate, train
+from model import cards, config, dedup, evaluate, train
 from model.data import list_images, load_arrays
 from model.splits import training_split
+from tests.conftest import copy_model_files
 
 
 @pytest.fixture
@@ -175,3 +176,40 @@ def test_resume_continues_an_interrupted_run(tiny_dataset, tmp_path, monkeypatch
     assert len(history["loss"]) == 2  # one epoch before the stop, one after
     assert cards.read_json(cards.card_path(weights))["epochs_run"] == 2
     assert not (tmp_path / "runs" / "baseline").exists()  # checkpoints cleaned up
+
+
+def test_init_from_continues_a_saved_model_in_place(trained, tiny_dataset, tmp_path, monkeypatch):
+    monkeypatch.setenv(config.CACHE_ENV_VAR, str(tmp_path / "cache"))
+    weights = copy_model_files(trained, tmp_path / "out")
+    before = cards.read_json(cards.card_path(weights))
+    train.main(
+        [
+            "--arch", "baseline", "--data", str(tiny_dataset), "--out", str(weights.parent),
+            "--runs", str(tmp_path / "runs"), "--image-size", "32", "--epochs", "1",
+            "--batch-size", "8", "--val-fraction", "0.25", "--init-from", str(weights),
+        ]
+    )  # fmt: skip
+    card = cards.read_json(cards.card_path(weights))
+    continued = card["continued_from"]
+    assert continued["keras_sha256"] == before["keras_sha256"]  # read before the overwrite
+    assert continued["epochs_run"] == before["epochs_run"]
+    assert card["keras_sha256"] != before["keras_sha256"]
+    assert card["epochs_run"] == before["epochs_run"] + 1
+    assert card["wall_time_seconds"] > before["wall_time_seconds"]
+    assert "continued" in card["initial_weights_note"]
+    assert len(cards.read_json(cards.history_path(weights))["loss"]) == card["epochs_run"]
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--init-from", "/nonexistent.keras"], "with its card"),
+        (["--arch", "resnet50"], "is a baseline model"),
+        (["--input-view", "head"], "--input-view full"),
+    ],
+)
+def test_bad_init_from_fails_early_with_a_fix(trained, tiny_dataset, flags, message, capsys):
+    arguments = ["--data", str(tiny_dataset), "--init-from", str(trained), *flags]
+    with pytest.raises(SystemExit):
+        train.parse_config(arguments)
+    assert message in capsys.readouterr().err
