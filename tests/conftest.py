@@ -90,11 +90,23 @@ def isolated_cache(tmp_path, monkeypatch):
     monkeypatch.setenv(config.CACHE_ENV_VAR, str(tmp_path / "cache"))
 
 
-def tiny_classifier_model(size: int = 8):
-    """A tiny Functional CNN with the project's input/output contract (8x8x3 by default)."""
+def tiny_classifier_model(
+    size: int = 8, pooled_filters: tuple[int, ...] = (), last_filters: int = 4
+) -> keras.Model:
+    """A tiny Functional CNN with the project's input/output contract (8x8x3 by default).
+
+    Args:
+        size: Input height and width.
+        pooled_filters: One conv + 2x2 max-pool block per entry (its filter count)
+            before the explained layer, which each halve the map that layer sees.
+        last_filters: Filters of the explained conv layer, named "last_conv".
+    """
     inputs = keras.Input((size, size, 3), name="image")
     x = keras.layers.Rescaling(1.0 / 255)(inputs)
-    x = keras.layers.Conv2D(4, 3, padding="same", activation="relu", name="last_conv")(x)
+    for filters in pooled_filters:
+        x = keras.layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
+        x = keras.layers.MaxPooling2D()(x)
+    x = keras.layers.Conv2D(last_filters, 3, padding="same", activation="relu", name="last_conv")(x)
     x = keras.layers.GlobalAveragePooling2D()(x)
     x = keras.layers.Dense(4)(x)
     outputs = keras.layers.Activation("softmax", name="probabilities")(x)

@@ -18,15 +18,7 @@ def model():
 
 def pooled_model(size: int = 16) -> keras.Model:
     """A tiny CNN whose explained layer is half the input size, so maps are upsampled."""
-    inputs = keras.Input((size, size, 3), name="image")
-    x = keras.layers.Rescaling(1.0 / 255)(inputs)
-    x = keras.layers.Conv2D(8, 3, padding="same", activation="relu")(x)
-    x = keras.layers.MaxPooling2D()(x)
-    x = keras.layers.Conv2D(8, 3, padding="same", activation="relu", name="last_conv")(x)
-    x = keras.layers.GlobalAveragePooling2D()(x)
-    x = keras.layers.Dense(4)(x)
-    outputs = keras.layers.Activation("softmax", name="probabilities")(x)
-    return keras.Model(inputs, outputs)
+    return tiny_classifier_model(size, pooled_filters=(8,), last_filters=8)
 
 
 @pytest.mark.parametrize("method", list(METHODS))
@@ -110,16 +102,7 @@ def test_a_model_without_a_final_softmax_is_refused():
 
 def scan_model() -> keras.Model:
     """A small CNN for the synthetic scans; its explained layer is 8x8."""
-    inputs = keras.Input((SCAN_SIZE, SCAN_SIZE, 3), name="image")
-    x = keras.layers.Rescaling(1.0 / 255)(inputs)
-    for filters in (16, 32):
-        x = keras.layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
-        x = keras.layers.MaxPooling2D()(x)
-    x = keras.layers.Conv2D(32, 3, padding="same", activation="relu", name="last_conv")(x)
-    x = keras.layers.GlobalAveragePooling2D()(x)
-    x = keras.layers.Dense(4)(x)
-    outputs = keras.layers.Activation("softmax", name="probabilities")(x)
-    return keras.Model(inputs, outputs)
+    return tiny_classifier_model(SCAN_SIZE, pooled_filters=(16, 32), last_filters=32)
 
 
 def synthetic_batch(variants: range) -> tuple[np.ndarray, np.ndarray]:
