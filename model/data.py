@@ -7,6 +7,7 @@ classes (an external set without pituitary, say).
 
 import hashlib
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,7 +120,7 @@ def load_arrays(
         array[i] = load_model_input(images.root / relative, size, view)
     if cache_file is not None:
         cache_file.parent.mkdir(parents=True, exist_ok=True)
-        temporary = cache_file.with_suffix(".tmp.npy")
+        temporary = cache_file.with_suffix(f".{os.getpid()}.tmp.npy")  # runs may race
         np.save(temporary, array)
         temporary.replace(cache_file)
         logger.info("cached %d decoded images in %s", len(images), cache_file)

@@ -17,8 +17,10 @@ RESAMPLE = Image.Resampling.BILINEAR  # antialiased when shrinking
 
 # What the model sees of an image (the model card's "input_view"):
 # "full": the whole image, resized;
-# "head": grey, cropped to a square around the head, intensities stretched per image.
-INPUT_VIEWS = ("full", "head")
+# "head": grey, cropped to a square around the head, intensities stretched per image;
+# "grey": grey, the whole image, intensities stretched per image (``grey_levels``), so
+# a scan gives the same input as an 8-bit JPEG, a 16-bit PNG, a float TIFF or a DICOM.
+INPUT_VIEWS = ("full", "head", "grey")
 DEFAULT_VIEW = "full"
 
 
@@ -33,14 +35,53 @@ def to_rgb(image: Image.Image) -> Image.Image:
         rgba = image.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (0, 0, 0, 255))
         return Image.alpha_composite(background, rgba).convert("RGB")
-    if image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
+    if image.mode in WIDE_MODES:
         # Rescale by the image's own range instead of clipping at 255.
-        values = np.asarray(image, dtype=np.float64)
+        values = finite_values(np.asarray(image, dtype=np.float64))
         low, high = float(values.min()), float(values.max())
         scale = 255.0 / (high - low) if high > low else 0.0
         grey = ((values - low) * scale).round().astype(np.uint8)
         return Image.fromarray(grey, mode="L").convert("RGB")
     return image.convert("RGB")
+
+
+WIDE_MODES = ("I", "I;16", "I;16B", "I;16L", "F")
+# "grey" view: levels from the darkest pixel to this percentile become 0-255, so one
+# hot pixel or a burnt-in label does not darken the whole scan.
+GREY_HIGH_PERCENTILE = 99.9
+
+
+def finite_values(values: np.ndarray) -> np.ndarray:
+    """Replaces NaN and infinite values (skull-stripped background) with the lowest finite one.
+
+    Args:
+        values: float64 (height, width).
+    """
+    finite = np.isfinite(values)
+    if finite.all():
+        return values
+    fill = float(values[finite].min()) if finite.any() else 0.0
+    return np.where(finite, values, fill)
+
+
+def grey_levels(image: Image.Image) -> np.ndarray:
+    """The grey levels of any image, stretched from its darkest pixel to its 99.9th percentile.
+
+    A linear copy of a scan in another bit depth or format gives the same array.
+
+    Returns:
+        uint8 (height, width).
+    """
+    if image.mode in WIDE_MODES:
+        values = finite_values(np.asarray(image, dtype=np.float64))
+    else:
+        values = np.asarray(to_rgb(image).convert("L"), dtype=np.float64)
+    low = float(values.min())
+    high = float(np.percentile(values, GREY_HIGH_PERCENTILE))
+    if high <= low:
+        high = float(values.max())
+    scale = 255.0 / (high - low) if high > low else 0.0
+    return np.clip((values - low) * scale, 0, 255).round().astype(np.uint8)
 
 
 def to_model_input(image: Image.Image, size: int, view: str = DEFAULT_VIEW) -> np.ndarray:
@@ -54,11 +95,14 @@ def to_model_input(image: Image.Image, size: int, view: str = DEFAULT_VIEW) -> n
     Returns:
         uint8 array of shape (size, size, 3), raw 0-255 RGB values.
     """
-    rgb = to_rgb(image)
+    if view == "grey":
+        rgb = Image.fromarray(grey_levels(image)).convert("RGB")
+    else:
+        rgb = to_rgb(image)
     if view == "head":
         gray = normalise_intensity(crop_to_head(np.asarray(rgb.convert("L"))))
         rgb = Image.fromarray(gray).convert("RGB")
-    elif view != DEFAULT_VIEW:
+    elif view not in INPUT_VIEWS:
         raise ValueError(f"Unknown input view {view!r}; use one of {', '.join(INPUT_VIEWS)}.")
     if rgb.size != (size, size):
         rgb = rgb.resize((size, size), RESAMPLE)
