@@ -111,6 +111,14 @@ ARCHITECTURES: dict[str, Callable[..., keras.Model]] = {
 
 # The layer whose activations Grad-CAM explains, per architecture.
 GRADCAM_LAYERS = {"baseline": "last_conv", "resnet50": "conv5_block3_out"}
+# Input pixels per cell of that layer's map: the map of a 128-px input is 128 / stride wide.
+FEATURE_STRIDES = {"baseline": 8, "resnet50": 32}
+
+
+def map_size(architecture: str, image_size: int) -> int:
+    """Side of the Grad-CAM layer's map for a square input ("same" padding rounds up)."""
+    return -(-image_size // FEATURE_STRIDES[architecture])
+
 
 # Layers that belong to the pretrained backbone (frozen in the first phase of
 # transfer learning): everything between the input and the head.

@@ -32,13 +32,16 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from model import architectures, config
+from model import architectures, augment, config, gate, localisation
 from model.batchnorm import recalibrate, recalibration_images
+from model.boxes import box_masks, default_boxes_file, read_boxes
+from model.calibrate import validation_summary
 from model.cards import card_path, file_sha256, history_path, write_json
-from model.data import load_arrays
-from model.evaluate import evaluate, validation_summary
+from model.evaluate import evaluate
 from model.preprocessing import INPUT_VIEWS
-from model.splits import training_split
+from model.registry import load_checked
+from model.sources import EVAL_SPLIT, default_radiopaedia_dir, parse_sources
+from model.splits import SplitArrays, load_split, training_split
 
 logger = logging.getLogger(__name__)
 
@@ -87,11 +90,48 @@ class TrainConfig:
     )
     image_size: int | None = field(default=None, metadata={"help": "square input size in pixels"})
     input_view: str = field(
-        default="full",
+        default="grey",
         metadata={
             "help": "what the model sees: full (the whole image, resized) or head (grey, "
             "cropped to the head, intensities stretched per image; see model.shortcut_probe)"
         },
+    )
+    sources: str = field(
+        default="kaggle,radiopaedia",
+        metadata={
+            "help": "training sources, comma-separated: kaggle (always) and radiopaedia "
+            "(the manifest's train role; weights trained on it are non-commercial)"
+        },
+    )
+    radiopaedia: Path = field(
+        default_factory=default_radiopaedia_dir,
+        metadata={"help": "Radiopaedia folder with manifest.csv (default: the shared copy)"},
+    )
+    radiopaedia_share: float = field(
+        default=0.3,
+        metadata={
+            "help": "share of every batch drawn from Radiopaedia, split equally between its "
+            "classes (0: the natural share)"
+        },
+    )
+    drop_test_leaks: bool = field(
+        default=False,
+        metadata={
+            "help": "drop every Training near-duplicate group with a near-copy in Testing "
+            "(for a clean official-split number; the leak-free subset is clean either way)"
+        },
+    )
+    boxes: Path = field(
+        default_factory=default_boxes_file,
+        metadata={"help": "tumour boxes (lesion-boxes.csv); its Training rows supervise the maps"},
+    )
+    localisation_weight: float = field(
+        default=0.0,
+        metadata={"help": "weight of the pointing loss on the class maps (0: off)"},
+    )
+    scanner_augment: float = field(
+        default=1.0,
+        metadata={"help": "strength of contrast, gamma, blur and noise augmentation (0: off)"},
     )
     epochs: int | None = field(default=None, metadata={"help": "epochs to train (all phases)"})
     start_size: int | None = field(
@@ -112,10 +152,7 @@ class TrainConfig:
     warmup_epochs: float | None = field(default=None, metadata={"help": "linear warm-up length"})
     augment_strength: float = field(
         default=1.0,
-        metadata={
-            "help": "scales rotation, zoom, shift, contrast and brightness augmentation "
-            "(0: flips only)"
-        },
+        metadata={"help": "scales rotation, zoom and shift augmentation (0: flips only)"},
     )
     head_epochs: int = field(
         default=3,
@@ -187,6 +224,21 @@ class TrainConfig:
             )
         if self.init_from is not None:
             self.validate_init_from()
+        self.source_names()  # raises on a bad --sources
+        if "radiopaedia" in self.source_names() and not self.radiopaedia.is_dir():
+            raise ValueError(
+                f"--radiopaedia {self.radiopaedia} is not a folder; pass the Radiopaedia folder "
+                "or use --sources kaggle."
+            )
+        if not 0 <= self.radiopaedia_share < 1:
+            raise ValueError("--radiopaedia-share must be in [0, 1).")
+        if self.localisation_weight < 0:
+            raise ValueError("--localisation-weight must be 0 or more.")
+        if self.localisation_weight > 0 and self.input_view == "head":
+            raise ValueError(
+                "--localisation-weight needs a whole-image view (full or grey): the head "
+                "view crops the image, so the tumour boxes would not match."
+            )
         if self.input_view not in INPUT_VIEWS:
             raise ValueError(f"--input-view must be one of {', '.join(INPUT_VIEWS)}.")
         if self.precision not in ("auto", "float32", "mixed_bfloat16"):
@@ -197,6 +249,10 @@ class TrainConfig:
                 f"'Brain Tumor MRI Dataset' and pass its folder with --data or "
                 f"${config.DATA_ENV_VAR}."
             )
+
+    def source_names(self) -> tuple[str, ...]:
+        """The parsed ``--sources``."""
+        return parse_sources(self.sources)
 
     def validate_init_from(self) -> None:
         """Checks that ``--init-from`` names a model this run can continue."""
@@ -214,7 +270,10 @@ class TrainConfig:
             )
         if list(card.get("classes", [])) != list(config.CLASS_NAMES):
             raise ValueError(f"--init-from {self.init_from} was trained on other classes.")
-        if card.get("input_view", "full") != self.input_view:
+        whole_image = {"full", "grey"}
+        if card.get("input_view", "full") != self.input_view and not (
+            {card.get("input_view", "full"), self.input_view} <= whole_image
+        ):
             raise ValueError(
                 f"--init-from {self.init_from} saw the {card.get('input_view', 'full')!r} "
                 f"input view; pass --input-view {card.get('input_view', 'full')}."
@@ -309,40 +368,83 @@ def choose_precision(requested: str) -> str:
     return "mixed_bfloat16"
 
 
-def augmenter(strength: float, seed: int) -> keras.Sequential:
-    """Random flips, rotation, zoom, shift, contrast and brightness on 0-255 images."""
-    layers = [keras.layers.RandomFlip("horizontal", seed=seed)]
-    if strength > 0:
-        layers += [
-            keras.layers.RandomRotation(0.04 * strength, fill_mode="constant", seed=seed),
-            keras.layers.RandomZoom(0.1 * strength, fill_mode="constant", seed=seed),
-            keras.layers.RandomTranslation(
-                0.05 * strength, 0.05 * strength, fill_mode="constant", seed=seed
-            ),
-            keras.layers.RandomContrast(0.2 * strength, seed=seed),
-            keras.layers.RandomBrightness(0.1 * strength, value_range=(0, 255), seed=seed),
-        ]
-    return keras.Sequential(layers, name="augment")
+def stream(images, masks, labels, seed: int) -> tf.data.Dataset:
+    """An endless shuffled stream of (image, mask, label) triples."""
+    dataset = tf.data.Dataset.from_tensor_slices((images, masks, labels))
+    return dataset.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True).repeat()
 
 
-def make_dataset(images, labels, batch_size, augment=None, shuffle_seed=None) -> tf.data.Dataset:
-    """Batches (N, size, size, 3) uint8 images with one-hot labels, optionally augmented."""
-    one_hot = keras.utils.to_categorical(labels, len(config.CLASS_NAMES)).astype("float32")
-    dataset = tf.data.Dataset.from_tensor_slices((images, one_hot))
-    if shuffle_seed is not None:
-        dataset = dataset.shuffle(len(images), seed=shuffle_seed, reshuffle_each_iteration=True)
-    dataset = dataset.batch(batch_size)
+def sampled_streams(data: SplitArrays, images, masks, cfg) -> tf.data.Dataset:
+    """Training images of every source, mixed by ``--radiopaedia-share``.
 
-    def to_float(images, labels):
-        return tf.cast(images, "float32"), labels
+    Kaggle keeps its natural class balance; the Radiopaedia share is split
+    equally between its classes, so its smallest class (no tumour) is not drowned.
+    """
+    train = data.train
+    kaggle = train[data.sources[train] == 0]
+    others = train[data.sources[train] != 0]
+    if len(others) == 0 or cfg.radiopaedia_share == 0:
+        return stream(images[train], masks[train], data.labels[train], cfg.seed)
+    parts = [stream(images[kaggle], masks[kaggle], data.labels[kaggle], cfg.seed)]
+    classes = np.unique(data.labels[others])
+    for offset, label in enumerate(classes, start=1):
+        chosen = others[data.labels[others] == label]
+        parts.append(stream(images[chosen], masks[chosen], data.labels[chosen], cfg.seed + offset))
+    share = cfg.radiopaedia_share / len(classes)
+    weights = [1.0 - cfg.radiopaedia_share] + [share] * len(classes)
+    return tf.data.Dataset.sample_from_datasets(parts, weights=weights, seed=cfg.seed)
 
-    def augmented(images, labels):
-        return augment(images, training=True), labels
 
-    dataset = dataset.map(to_float)
-    if augment is not None:
-        dataset = dataset.map(augmented, num_parallel_calls=tf.data.AUTOTUNE)
+def batch_targets(images, masks, labels, map_size: int):
+    """(images float32, {"probabilities": one-hot, "class_maps": box cells}) of a batch."""
+    one_hot = tf.one_hot(labels, len(config.CLASS_NAMES))
+    targets = {
+        "probabilities": one_hot,
+        localisation.OUTPUT: localisation.map_targets(masks, one_hot, map_size),
+    }
+    return images, targets
+
+
+def training_dataset(data: SplitArrays, images, masks, cfg, map_size: int) -> tf.data.Dataset:
+    """Batches of augmented training images with their class and box-cell targets."""
+    geometric = augment.geometric(cfg.augment_strength, cfg.seed)
+
+    def augmented(step, batch):
+        batch_images, batch_masks, labels = batch
+        stacked = tf.concat(
+            [tf.cast(batch_images, "float32"), tf.cast(batch_masks, "float32")], axis=-1
+        )  # (b, size, size, 4): the mask moves with the image
+        stacked = geometric(stacked, training=True)
+        seed = tf.stack([tf.constant(cfg.seed, tf.int64), step * 8])
+        seed = tf.cast(seed, tf.int32)
+        moved = augment.scanner(stacked[..., :3], seed, cfg.scanner_augment)
+        return batch_targets(moved, stacked[..., 3:], labels, map_size)
+
+    dataset = sampled_streams(data, images, masks, cfg).batch(cfg.batch_size, drop_remainder=True)
+    dataset = dataset.enumerate().map(augmented, num_parallel_calls=tf.data.AUTOTUNE)
     return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def validation_dataset(data: SplitArrays, images, masks, cfg, map_size: int) -> tf.data.Dataset:
+    """Batches of the validation images of every source, unaugmented."""
+    chosen = data.validation
+    dataset = tf.data.Dataset.from_tensor_slices(
+        (images[chosen], masks[chosen], data.labels[chosen])
+    ).batch(cfg.batch_size)
+
+    def prepared(batch_images, batch_masks, labels):
+        return batch_targets(
+            tf.cast(batch_images, "float32"), tf.cast(batch_masks, "float32"), labels, map_size
+        )
+
+    return dataset.map(prepared).prefetch(tf.data.AUTOTUNE)
+
+
+def make_dataset(images, labels, batch_size) -> tf.data.Dataset:
+    """Batches (N, size, size, 3) uint8 images with one-hot labels (for single-output models)."""
+    one_hot = keras.utils.to_categorical(labels, len(config.CLASS_NAMES)).astype("float32")
+    dataset = tf.data.Dataset.from_tensor_slices((images, one_hot)).batch(batch_size)
+    return dataset.map(lambda x, y: (tf.cast(x, "float32"), y)).prefetch(tf.data.AUTOTUNE)
 
 
 def set_backbone_trainable(model: keras.Model, trainable: bool) -> None:
@@ -372,13 +474,21 @@ def compile_model(
     )
     model.compile(
         optimizer=keras.optimizers.AdamW(schedule, weight_decay=cfg.weight_decay, clipnorm=1.0),
-        loss=keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing),
-        metrics=["accuracy"],
+        loss={
+            "probabilities": keras.losses.CategoricalCrossentropy(
+                label_smoothing=cfg.label_smoothing
+            ),
+            localisation.OUTPUT: localisation.pointing_loss,
+        },
+        loss_weights={"probabilities": 1.0, localisation.OUTPUT: cfg.localisation_weight},
+        metrics={"probabilities": ["accuracy"]},
     )
 
 
 def fit_phase(model, cfg, segments, steps, learning_rate, warmup, run_dir, on_epoch_end):
     """Compiles once, then fits each (train, validation, last epoch) segment in turn.
+
+    ``steps`` is the number of batches per epoch (the training streams are endless).
 
     Segments let one schedule span progressive resizing (small images first).
     Checkpoints go to ``run_dir``; a resumed run skips the epochs already done.
@@ -408,10 +518,27 @@ def fit_phase(model, cfg, segments, steps, learning_rate, warmup, run_dir, on_ep
             validation_data=val_ds,
             initial_epoch=first,
             epochs=last,
+            steps_per_epoch=steps,
             callbacks=callbacks,
             verbose=1 if sys.stdout.isatty() else 2,
         )
         first = last
+
+
+# Keras names the metrics of a two-output model after the output; the curves keep
+# the single-output names the compare page reads.
+HISTORY_NAMES = {
+    "probabilities_accuracy": "accuracy",
+    "probabilities_loss": "classification_loss",
+    f"{localisation.OUTPUT}_loss": "localisation_loss",
+}
+
+
+def history_name(key: str) -> str:
+    """The curve name of a CSVLogger column (``val_`` prefix kept)."""
+    prefix = "val_" if key.startswith("val_") else ""
+    bare = key[len(prefix) :]
+    return prefix + HISTORY_NAMES.get(bare, bare)
 
 
 def read_history(csv_file: Path) -> dict[str, list[float]]:
@@ -426,7 +553,9 @@ def read_history(csv_file: Path) -> dict[str, list[float]]:
     history: dict[str, list[float]] = {}
     for _, row in sorted(rows.items()):
         for key, value in row.items():
-            history.setdefault(key, []).append(float(value))
+            if not value:
+                continue
+            history.setdefault(history_name(key), []).append(float(value))
     return history
 
 
@@ -466,6 +595,30 @@ def machine_description() -> dict:
     }
 
 
+def licence_note(cfg: TrainConfig) -> str:
+    """What the training data allows the weights to be used for."""
+    if "radiopaedia" in cfg.source_names():
+        return (
+            "Trained on Radiopaedia.org cases (CC BY-NC-SA 3.0) besides the CC0 Kaggle set: "
+            "these weights are for non-commercial use only, and credit Radiopaedia.org."
+        )
+    return "Trained on the CC0 Kaggle set only."
+
+
+def recipe_note(cfg: TrainConfig) -> str:
+    """The training recipe in one sentence, for the model card."""
+    parts = [f"{cfg.input_view} input at {cfg.image_size} px"]
+    if "radiopaedia" in cfg.source_names():
+        parts.append(f"{cfg.radiopaedia_share:.0%} of every batch from Radiopaedia")
+    parts.append(
+        f"geometric augmentation {cfg.augment_strength:g}, scanner augmentation "
+        f"{cfg.scanner_augment:g} (contrast, brightness, gamma, blur, noise)"
+    )
+    if cfg.localisation_weight:
+        parts.append(f"pointing loss on the class maps, weight {cfg.localisation_weight:g}")
+    return "; ".join(parts)
+
+
 def train(cfg: TrainConfig) -> Path:
     """Trains, exports, evaluates and documents one model; returns the .keras path."""
     started = time.time()
@@ -496,43 +649,41 @@ def train(cfg: TrainConfig) -> Path:
         else {}
     )
 
-    split = training_split(cfg.data, cfg.val_fraction, cfg.seed)
-    duplicates, train_pool = split.duplicates, split.pool
-    train_idx, val_idx = split.train, split.validation
-    arrays = load_arrays(
-        train_pool, cfg.image_size, cache_key=duplicates.data_sha256, view=cfg.input_view
+    split = training_split(
+        cfg.data,
+        cfg.val_fraction,
+        cfg.seed,
+        radiopaedia_dir=cfg.radiopaedia if "radiopaedia" in cfg.source_names() else None,
+        drop_test_leaks=cfg.drop_test_leaks,
     )
+    duplicates = split.duplicates
+    data = load_split(split, cfg.image_size, cfg.input_view)
+    boxes = read_boxes(cfg.boxes, config.TRAIN_SPLIT) if cfg.localisation_weight > 0 else {}
+    box_paths = tuple(
+        path if source == 0 else "" for path, source in zip(data.paths, data.sources)
+    )  # boxes exist for Kaggle images only
     print(
-        f"training on {len(train_idx)} images, validating on {len(val_idx)} "
-        f"(of {duplicates.summary['train_images']} Training images, {len(train_pool)} "
-        "kept after dedup); "
+        f"training on {len(data.train)} images, validating on {len(data.validation)} "
+        f"({split.counts()}); {sum(p in boxes for p in box_paths)} with a tumour box; "
         f"policy {policy}",
         flush=True,
     )
 
-    augment = augmenter(cfg.augment_strength, cfg.seed)
-
-    def datasets(images: np.ndarray) -> tuple[tf.data.Dataset, tf.data.Dataset]:
-        labels = train_pool.labels
+    def segment(size: int, images: np.ndarray, last_epoch: int):
+        masks = box_masks(box_paths, boxes, size)  # (N, size, size, 1) uint8
+        side = architectures.map_size(cfg.arch, size)
         return (
-            make_dataset(
-                images[train_idx],
-                labels[train_idx],
-                cfg.batch_size,
-                augment=augment,
-                shuffle_seed=cfg.seed,
-            ),
-            make_dataset(images[val_idx], labels[val_idx], cfg.batch_size),
+            training_dataset(data, images, masks, cfg, side),
+            validation_dataset(data, images, masks, cfg, side),
+            last_epoch,
         )
 
     segments = []
     if cfg.start_epochs:
-        small = load_arrays(
-            train_pool, cfg.start_size, cache_key=duplicates.data_sha256, view=cfg.input_view
-        )
-        segments.append((*datasets(small), cfg.start_epochs))
-    segments.append((*datasets(arrays), cfg.epochs))
-    steps = int(np.ceil(len(train_idx) / cfg.batch_size))
+        small = load_split(split, cfg.start_size, cfg.input_view).images
+        segments.append(segment(cfg.start_size, small, cfg.start_epochs))
+    segments.append(segment(cfg.image_size, data.images, cfg.epochs))
+    steps = int(np.ceil(len(data.train) / cfg.batch_size))
     # Fully convolutional with global pooling: one model takes every size
     # while training progressively; the shipped copy has the fixed size.
     train_size = None if cfg.start_epochs else cfg.image_size
@@ -543,9 +694,8 @@ def train(cfg: TrainConfig) -> Path:
         model = architectures.build(cfg.arch, train_size, weights=weights)
         if cfg.init_from and not cfg.resume:
             # Sizes may differ (the network is fully convolutional); the weights do not.
-            model.set_weights(
-                keras.saving.load_model(cfg.init_from, compile=False, safe_mode=True).get_weights()
-            )
+            model.set_weights(load_checked(cfg.init_from).get_weights())
+        trainer = localisation.class_maps_model(model, cfg.arch)
         if weights is not None:
             # Transfer learning: train the new head on a frozen backbone, then
             # fine-tune everything but batch norm with a ten times lower rate.
@@ -556,7 +706,7 @@ def train(cfg: TrainConfig) -> Path:
             else:
                 head_segments = [(*segments[-1][:2], cfg.head_epochs)]
                 fit_phase(
-                    model,
+                    trainer,
                     cfg,
                     head_segments,
                     steps,
@@ -569,7 +719,7 @@ def train(cfg: TrainConfig) -> Path:
             set_backbone_trainable(model, True)
             finetune = [(*segments[-1][:2], cfg.epochs - cfg.head_epochs)]
             fit_phase(
-                model,
+                trainer,
                 cfg,
                 finetune,
                 steps,
@@ -580,7 +730,7 @@ def train(cfg: TrainConfig) -> Path:
             )
         else:
             fit_phase(
-                model,
+                trainer,
                 cfg,
                 segments,
                 steps,
@@ -589,13 +739,14 @@ def train(cfg: TrainConfig) -> Path:
                 run_dir / "train",
                 save_elapsed,
             )
+    keras.mixed_precision.set_global_policy("float32")  # later models in this process
     save_elapsed()
     elapsed = json.loads(meta_file.read_text())["elapsed"]
 
     cfg.out.mkdir(parents=True, exist_ok=True)
     weights_file = cfg.out / f"{cfg.name}.keras"
     shipped = float32_copy(model, cfg)
-    recalibrated = recalibrate(shipped, recalibration_images(arrays[train_idx], cfg.seed))
+    recalibrated = recalibrate(shipped, recalibration_images(data.images[data.train], cfg.seed))
     shipped.save(weights_file)
 
     histories = [run_dir / phase / "history.csv" for phase in ("head", "finetune", "train")]
@@ -608,7 +759,12 @@ def train(cfg: TrainConfig) -> Path:
 
     # Temperature and low-confidence threshold, fitted on validation (model.calibrate).
     validation, calibration = validation_summary(
-        shipped, arrays[val_idx], train_pool.labels[val_idx]
+        shipped, data.images[data.validation], data.labels[data.validation]
+    )
+
+    # Out-of-distribution gate, fitted on the training features of every source.
+    ood_gate = gate.fit_for_model(
+        shipped, weights_file, data.images[data.train], data.images[data.validation]
     )
 
     config_record = {
@@ -635,6 +791,7 @@ def train(cfg: TrainConfig) -> Path:
         **({"continued_from": continued} if continued else {}),
         "gradcam_layer": architectures.GRADCAM_LAYERS[cfg.arch],
         **calibration,
+        "ood_gate": ood_gate,
         "training_config": config_record,
         "precision": policy,
         "data": {
@@ -642,9 +799,26 @@ def train(cfg: TrainConfig) -> Path:
             "sha256": duplicates.data_sha256,
             "dedup_rule": duplicates.rule,
             "dedup_summary": duplicates.summary,
-            "train_images": int(len(train_idx)),
-            "validation_images": int(len(val_idx)),
+            "train_images": int(len(data.train)),
+            "validation_images": int(len(data.validation)),
+            "sources": split.counts(),
+            "kaggle_pool": (
+                "Training images with near-duplicate groups collapsed to one; groups with a "
+                "near-copy in Testing dropped"
+                if cfg.drop_test_leaks
+                else "every Training image, near-duplicate groups inside Training collapsed to "
+                "one (about a third of the official Testing images have near-copies in "
+                "training; the leak-free subset is the clean Kaggle number)"
+            ),
+            **(
+                {"radiopaedia_folder": str(cfg.radiopaedia), "radiopaedia_role": "train"}
+                if "radiopaedia" in cfg.source_names()
+                else {}
+            ),
+            "localisation_boxes": len(boxes),
         },
+        "licence": licence_note(cfg),
+        "recipe": recipe_note(cfg),
         "batchnorm_recalibration": {"training_images": recalibrated},
         "validation": validation,
         "epochs_run": len(history["loss"]),
@@ -656,6 +830,8 @@ def train(cfg: TrainConfig) -> Path:
     }
     write_json(card_path(weights_file), card)
     evaluate(weights_file, cfg.data)
+    if (cfg.radiopaedia / "manifest.csv").is_file():  # also for a Kaggle-only model
+        evaluate(weights_file, cfg.radiopaedia, EVAL_SPLIT, role="eval")
     shutil.rmtree(run_dir)
     print(
         f"wrote {weights_file} and its card, history and report "

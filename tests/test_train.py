@@ -27,7 +27,12 @@ def test_training_writes_every_artifact(trained):
     assert card["input_size"] == 32
     assert card["keras_sha256"] == cards.file_sha256(trained)
     assert card["data"]["dedup_summary"]["test_with_near_duplicate_in_train"] == 2
-    assert card["data"]["train_images"] + card["data"]["validation_images"] == 29
+    # 31 Kaggle images (one pair collapsed) and the 24 Radiopaedia images of role train
+    assert card["data"]["train_images"] + card["data"]["validation_images"] == 31 + 24
+    assert set(card["data"]["sources"]) == {"kaggle", "radiopaedia"}
+    assert "non-commercial" in card["licence"]
+    assert card["data"]["localisation_boxes"] > 0
+    assert card["ood_gate"]["threshold"] > 0
     assert card["epochs_run"] == 1
     # Calibrated on validation before evaluation (model.calibrate).
     assert card["temperature"] > 0
@@ -84,7 +89,7 @@ def test_evaluation_reproduces_the_reported_predictions(trained, tiny_dataset):
     report = cards.read_json(cards.report_path(trained))["splits"]["official"]
     model = keras.saving.load_model(trained, safe_mode=True, compile=False)
     images = list_images(tiny_dataset / "Testing")
-    probabilities = evaluate.predict_probabilities(model, load_arrays(images, 32))
+    probabilities = evaluate.predict_probabilities(model, load_arrays(images, 32, view="grey"))
     assert list(images.paths) == report["files"]
     np.testing.assert_allclose(probabilities, report["probabilities"], atol=1e-5)
 
@@ -98,6 +103,19 @@ def test_validation_never_shares_a_near_duplicate_with_training(tiny_dataset):
         len(split.validation) == 8 and np.bincount(split.pool.labels[split.validation]).min() >= 1
     )
     assert "pituitary/g7.png" not in split.pool.paths  # collapsed into g6 before splitting
+
+
+def test_the_report_holds_the_unseen_radiopaedia_cases(trained):
+    report = cards.read_json(cards.report_path(trained))
+    unseen = report["splits"]["radiopaedia_eval"]
+    assert unseen["images"] == 12  # the eval role only
+    assert unseen["data"]["role"] == "eval"
+    assert set(unseen["by_sequence"]) == {"T1", "T2"}
+
+
+def test_training_curves_keep_their_single_output_names(trained):
+    history = cards.read_json(cards.history_path(trained))
+    assert {"loss", "accuracy", "val_accuracy", "localisation_loss"} <= set(history)
 
 
 def test_existing_unfinished_run_is_not_overwritten(tiny_dataset, tmp_path):
@@ -121,6 +139,12 @@ def test_existing_unfinished_run_is_not_overwritten(tiny_dataset, tmp_path):
         (["--val-fraction", "0.7"], "between 0 and 0.5"),
         (["--arch", "resnet50", "--weights", "imagenet", "--epochs", "2"], "exceed --head-epochs"),
         (["--data", "/nonexistent"], "Download the Kaggle"),
+        (["--sources", "radiopaedia"], "must include kaggle"),
+        (["--sources", "kaggle,brats"], "--sources takes"),
+        (["--radiopaedia", "/nonexistent"], "--sources kaggle"),
+        (["--radiopaedia-share", "1.5"], "--radiopaedia-share"),
+        (["--localisation-weight", "-1"], "--localisation-weight"),
+        (["--input-view", "head", "--localisation-weight", "1"], "whole-image view"),
     ],
 )
 def test_bad_flags_fail_early_with_a_fix(flags, message, capsys):
@@ -210,7 +234,7 @@ def test_init_from_continues_a_saved_model_in_place(trained, tiny_dataset, tmp_p
     [
         (["--init-from", "/nonexistent.keras"], "with its card"),
         (["--arch", "resnet50"], "is a baseline model"),
-        (["--input-view", "head"], "--input-view full"),
+        (["--input-view", "head"], "--input-view grey"),
     ],
 )
 def test_bad_init_from_fails_early_with_a_fix(trained, tiny_dataset, flags, message, capsys):

@@ -1,0 +1,176 @@
+r"""Out-of-distribution gate: does an image look like the scans the model was trained on?
+
+Usage (fit or refit the gate of a trained model; ``model.train`` does this itself):
+    python -m model.gate --weights model/weights/resnet50.keras
+
+The score is a distance of the model's pooled features (the global average of
+the Grad-CAM layer, computed in the same forward pass as the prediction) from
+the training features of every source: one Gaussian in the space of the top
+``COMPONENTS`` principal components (a Mahalanobis distance) plus the squared
+residual outside that space, each divided by its mean on the training images.
+The threshold is the ``QUANTILE`` of the scores of the validation images of
+both sources, so about 2.5 % of in-distribution scans are flagged.
+
+The fitted numbers live in ``<name>.gate.npz`` beside the model; the card's
+``ood_gate`` holds the threshold, the file's sha256 and what was measured.
+"""
+
+import argparse
+import logging
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from model.cards import card_path, file_sha256, read_json, write_json
+
+logger = logging.getLogger(__name__)
+
+COMPONENTS = 32
+QUANTILE = 0.975
+FIT_IMAGES = 3000  # training images the Gaussian is fitted on (a fixed random subset)
+POOL_LAYER = "avg_pool"
+
+
+def gate_path(weights: Path) -> Path:
+    """``<name>.gate.npz`` beside ``<name>.keras``."""
+    return Path(weights).with_suffix(".gate.npz")
+
+
+def features_model(model: keras.Model) -> keras.Model:
+    """A model from the input to the pooled features (batch, channels), sharing the layers."""
+    return keras.Model(model.inputs, model.get_layer(POOL_LAYER).output)
+
+
+def pooled_features(model: keras.Model, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
+    """float32 (N, channels) pooled features of uint8 (N, size, size, 3) images."""
+    extractor = features_model(model)
+    return np.asarray(extractor.predict(images, batch_size=batch_size, verbose=0), np.float32)
+
+
+def fit(train_features: np.ndarray, components: int = COMPONENTS) -> dict[str, np.ndarray]:
+    """Fits the Gaussian and the residual scale on (N, channels) training features."""
+    mean = train_features.mean(axis=0)
+    centred = train_features - mean
+    _, singular, directions = np.linalg.svd(centred, full_matrices=False)
+    count = min(components, directions.shape[0])
+    variances = singular[:count] ** 2 / max(1, len(train_features) - 1)
+    gate = {
+        "mean": mean.astype(np.float32),
+        "directions": directions[:count].astype(np.float32),  # (components, channels)
+        "variances": np.maximum(variances, 1e-12).astype(np.float32),
+        "mahalanobis_scale": np.float32(1.0),
+        "residual_scale": np.float32(1.0),
+    }
+    parts = score_parts(train_features, gate)
+    gate["mahalanobis_scale"] = np.float32(max(parts[0].mean(), 1e-12))
+    gate["residual_scale"] = np.float32(max(parts[1].mean(), 1e-12))
+    return gate
+
+
+def score_parts(features: np.ndarray, gate: dict) -> tuple[np.ndarray, np.ndarray]:
+    """(Mahalanobis distance in the component space, squared residual), each (N,), unscaled."""
+    centred = np.asarray(features, np.float64) - gate["mean"]  # (N, channels)
+    projected = centred @ gate["directions"].T  # (N, components)
+    mahalanobis = (projected**2 / gate["variances"]).sum(axis=1)
+    residual = ((centred - projected @ gate["directions"]) ** 2).sum(axis=1)
+    return mahalanobis, residual
+
+
+def scores(features: np.ndarray, gate: dict) -> np.ndarray:
+    """(N,) distance scores: about 2 for a typical training image, larger further away."""
+    mahalanobis, residual = score_parts(np.atleast_2d(features), gate)
+    return mahalanobis / gate["mahalanobis_scale"] + residual / gate["residual_scale"]
+
+
+def save(gate: dict, weights: Path) -> Path:
+    """Writes the gate's arrays beside the model."""
+    path = gate_path(weights)
+    np.savez_compressed(path, **gate)
+    return path
+
+
+def load(weights: Path, expected_sha256: str | None = None) -> dict | None:
+    """Reads the gate beside ``weights``; None when there is none.
+
+    Raises:
+        ValueError: If the file's sha256 differs from the card's.
+    """
+    path = gate_path(weights)
+    if not path.is_file():
+        return None
+    if expected_sha256 and file_sha256(path) != expected_sha256:
+        raise ValueError(f"{path.name} does not match the model card (sha256 differs).")
+    with np.load(path) as arrays:
+        return {key: arrays[key] for key in arrays.files}
+
+
+def fit_for_model(
+    model: keras.Model, weights: Path, train_images: np.ndarray, validation_images: np.ndarray
+) -> dict:
+    """Fits the gate, writes ``<name>.gate.npz`` and returns the card's ``ood_gate`` entry.
+
+    Args:
+        model: The trained float32 model.
+        weights: Its ``.keras`` path.
+        train_images: uint8 (N, size, size, 3) training images of every source.
+        validation_images: uint8 (M, size, size, 3) validation images of every source.
+    """
+    order = np.random.default_rng(0).permutation(len(train_images))[:FIT_IMAGES]
+    gate = fit(pooled_features(model, train_images[np.sort(order)]))
+    validation_scores = scores(pooled_features(model, validation_images), gate)
+    threshold = float(np.quantile(validation_scores, QUANTILE))
+    path = save(gate, weights)
+    return {
+        "file": path.name,
+        "sha256": file_sha256(path),
+        "score": f"Mahalanobis distance on the top {len(gate['variances'])} principal "
+        "components of the pooled features plus the residual, each divided by its training mean",
+        "threshold": round(threshold, 4),
+        "fitted_on": f"{min(FIT_IMAGES, len(train_images))} training images of every source",
+        "threshold_rule": f"{QUANTILE:.1%} quantile of {len(validation_images)} validation "
+        "images of every source",
+        "validation_flagged": round(float((validation_scores > threshold).mean()), 4),
+    }
+
+
+def refit(weights: Path, data_dir: Path) -> dict:
+    """Fits the gate of an existing model and writes it into the card."""
+    from model.cards import input_view
+    from model.registry import load_checked
+    from model.splits import load_split, split_from_card
+
+    card = read_json(card_path(weights))
+    model = load_checked(weights)
+    data = load_split(split_from_card(card, data_dir), int(card["input_size"]), input_view(card))
+    entry = fit_for_model(model, weights, data.images[data.train], data.images[data.validation])
+    card["ood_gate"] = entry
+    write_json(card_path(weights), card)
+    print(
+        f"gate threshold {entry['threshold']:.3f}: flags {entry['validation_flagged']:.1%} "
+        "of validation"
+    )
+    return entry
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command line: fit the out-of-distribution gate of one model."""
+    from model import config
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--weights", type=Path, required=True, help="a .keras file with its card")
+    parser.add_argument(
+        "--data", type=Path, default=config.default_data_dir(), help="the Kaggle folder"
+    )
+    args = parser.parse_args(argv)
+    if not card_path(args.weights).is_file():
+        parser.error(f"{args.weights} has no model card; train it with `python -m model.train`.")
+    try:
+        refit(args.weights, args.data)
+    except (FileNotFoundError, ValueError) as error:
+        parser.error(str(error))
+
+
+if __name__ == "__main__":
+    main()
