@@ -26,12 +26,15 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from model import config
-from model.calibrate import apply_temperature, calibration_fields
+from model import config, gate
 from model.cards import card_path, input_view, read_json, report_path, write_json
 from model.data import ImageList, folder_sha256, list_images, load_arrays
 from model.dedup import cached_duplicates
 from model.metrics import classification_metrics, expected_calibration_error, reliability_diagram
+from model.ood_check import non_mri_inputs
+from model.registry import load_checked
+from model.sources import ROLES, case_images
+from model.temperature import apply_temperature
 from model.threshold import answered_at, risk_coverage
 
 logger = logging.getLogger(__name__)
@@ -100,26 +103,6 @@ def split_result(
     return result
 
 
-def validation_summary(
-    model: keras.Model, images: np.ndarray, labels: np.ndarray
-) -> tuple[dict, dict]:
-    """Validation accuracy, and the temperature and threshold fitted on it.
-
-    Args:
-        model: The trained model.
-        images: uint8 (N, size, size, 3) validation images.
-        labels: (N,) their class indices.
-
-    Returns:
-        ({"accuracy", "macro_f1", "images"}, ``calibrate.calibration_fields``
-        result to merge into the model card).
-    """
-    probabilities = predict_probabilities(model, images)
-    metrics = classification_metrics(probabilities, labels)
-    summary = {key: metrics[key] for key in ("accuracy", "macro_f1", "images")}
-    return summary, calibration_fields(probabilities, labels)
-
-
 MANIFEST = "manifest.csv"
 BREAKDOWN_COLUMN = "sequence"
 
@@ -166,7 +149,11 @@ def card_calibration(weights: Path) -> tuple[float, float | None]:
 
 
 def evaluate(
-    weights: Path, data_dir: Path, split: str | None = None, model: keras.Model | None = None
+    weights: Path,
+    data_dir: Path,
+    split: str | None = None,
+    model: keras.Model | None = None,
+    role: str | None = None,
 ) -> dict:
     """Evaluates ``weights`` and merges the results into its report file.
 
@@ -176,20 +163,27 @@ def evaluate(
             subfolders (with ``split``).
         split: Name under which to store a custom folder's results.
         model: The model loaded from ``weights``, when the caller has it.
+        role: With a manifest folder, only the images of this role (``eval``:
+            the Radiopaedia cases never used in training).
 
     Returns:
         The updated report.
     """
     weights = Path(weights)
     if model is None:
-        model = keras.saving.load_model(weights, safe_mode=True, compile=False)
+        model = load_checked(weights)
     temperature, threshold = card_calibration(weights)
     path = card_path(weights)
     view = input_view(read_json(path) if path.exists() else {})
     size = int(model.input_shape[1])
     data_dir = Path(data_dir)
-    images = list_images(data_dir / config.TEST_SPLIT if split is None else data_dir)
-    probabilities = predict_probabilities(model, load_arrays(images, size, view=view))
+    if role is not None:
+        images = case_images(data_dir, role).images
+    else:
+        images = list_images(data_dir / config.TEST_SPLIT if split is None else data_dir)
+    arrays = load_arrays(images, size, view=view)  # (N, size, size, 3) uint8
+    probabilities = predict_probabilities(model, arrays)
+    flagged = gate_flags(model, weights, arrays)  # (N,) bool, or None without a gate
     if split is None:
         # The leak-free subset reuses the official predictions.
         keep = leak_free_mask(data_dir, images)
@@ -199,8 +193,13 @@ def evaluate(
                 images.subset(keep), probabilities[keep], temperature, threshold
             ),
         }
+        if flagged is not None:
+            results["official"]["ood_flagged"] = round(float(flagged.mean()), 4)
+            results["leak_free"]["ood_flagged"] = round(float(flagged[keep].mean()), 4)
     else:
         results = {split: split_result(images, probabilities, temperature, threshold)}
+        if flagged is not None:
+            results[split]["ood_flagged"] = round(float(flagged.mean()), 4)
         by_sequence = breakdown(data_dir, images, probabilities)
         if by_sequence:
             results[split]["by_sequence"] = by_sequence
@@ -208,7 +207,18 @@ def evaluate(
     report_file = report_path(weights)
     report = read_json(report_file) if report_file.exists() else {"splits": {}}
     report["model"] = weights.stem
+    if split is None and flagged is not None:
+        non_mri = gate_flags(model, weights, non_mri_inputs(size, view))
+        report["ood"] = {
+            "non_mri_images": len(non_mri),
+            "non_mri_flagged": round(float(non_mri.mean()), 4),
+            "set": "model.ood_check.non_mri_images: generated images, pydicom's non-MR test "
+            "files, and sample scans tiled, cropped to a corner or framed as a screenshot",
+        }
+        print(f"out-of-distribution set {len(non_mri)} images  flagged {non_mri.mean():.1%}")
     data = {"folder": str(data_dir), "sha256": folder_sha256(data_dir)}
+    if role is not None:
+        data["role"] = role
     for name, result in results.items():
         result["data"] = data
         report["splits"][name] = result
@@ -216,6 +226,16 @@ def evaluate(
     write_json(report_file, report)
     _update_card_metrics(weights, report)
     return report
+
+
+def gate_flags(model: keras.Model, weights: Path, images: np.ndarray) -> np.ndarray | None:
+    """(N,) True where the model's out-of-distribution gate flags an image; None without a gate."""
+    card = read_json(card_path(weights)) if card_path(weights).exists() else {}
+    entry = card.get("ood_gate")
+    if not entry:
+        return None
+    fitted = gate.load(weights, entry["sha256"])
+    return gate.scores(gate.pooled_features(model, images), fitted) > float(entry["threshold"])
 
 
 def summary_line(name: str, result: dict) -> str:
@@ -227,6 +247,8 @@ def summary_line(name: str, result: dict) -> str:
         f"{calibration['ece_after']:.4f} at temperature {calibration['temperature']:.2f}"
     )
     abstention = result.get("abstention")
+    if result.get("ood_flagged") is not None:
+        line += f"  gate flags {result['ood_flagged']:.1%}"
     if abstention and abstention["accuracy"] is not None:
         line += (
             f"  threshold {abstention['threshold']:.2f}: answers {abstention['coverage']:.1%} "
@@ -250,7 +272,7 @@ def reevaluate_recorded_splits(weights: Path, model: keras.Model | None = None) 
             continue
         folder = Path(result["data"]["folder"])
         if folder.is_dir():
-            evaluate(weights, folder, name, model=model)
+            evaluate(weights, folder, name, model=model, role=result["data"].get("role"))
         else:
             logger.warning(
                 "%s: the folder %s of split %r is missing; its numbers keep the old "
@@ -297,10 +319,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--split", default=None, help="name for a custom folder of class subfolders given by --data"
     )
+    parser.add_argument(
+        "--role",
+        choices=ROLES,
+        default=None,
+        help="with a folder holding manifest.csv: only its images of this role "
+        "(eval: the Radiopaedia cases never used in training)",
+    )
     args = parser.parse_args(argv)
     if not args.weights.is_file():
         parser.error(f"{args.weights} does not exist; pass a .keras file from model/weights/.")
-    evaluate(args.weights, args.data, args.split)
+    if args.role and not args.split:
+        parser.error("--role needs --split NAME (for example --split radiopaedia_eval).")
+    try:
+        evaluate(args.weights, args.data, args.split, role=args.role)
+    except (FileNotFoundError, ValueError) as error:
+        parser.error(str(error))
     print(f"wrote {report_path(args.weights)}")
 
 
