@@ -19,10 +19,11 @@ import keras
 import numpy as np
 
 from model import config
+from model.calibrate import validation_summary
 from model.cards import card_path, file_sha256, input_view, read_json, write_json
-from model.data import load_arrays
-from model.evaluate import evaluate, validation_summary
-from model.splits import training_split
+from model.evaluate import evaluate
+from model.registry import load_checked
+from model.splits import load_split, split_from_card
 
 RECALIBRATION_IMAGES = 1024
 BATCH_SIZE = 64
@@ -76,18 +77,12 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     card = read_json(card_path(args.weights))
     settings = card["training_config"]
-    split = training_split(args.data, settings["val_fraction"], settings["seed"])
-    arrays = load_arrays(
-        split.pool,
-        card["input_size"],
-        cache_key=split.duplicates.data_sha256,
-        view=input_view(card),
-    )
-    model = keras.saving.load_model(args.weights, safe_mode=True, compile=False)
-    used = recalibrate(model, recalibration_images(arrays[split.train], settings["seed"]))
+    data = load_split(split_from_card(card, args.data), card["input_size"], input_view(card))
+    model = load_checked(args.weights)
+    used = recalibrate(model, recalibration_images(data.images[data.train], settings["seed"]))
     model.save(args.weights)
     validation, calibration = validation_summary(
-        model, arrays[split.validation], split.pool.labels[split.validation]
+        model, data.images[data.validation], data.labels[data.validation]
     )
     card.update(
         {

@@ -37,7 +37,7 @@ from model.preprocessing import to_model_input
 from model.registry import ModelEntry, discover
 
 BATCH_SIZE = 32
-SAMPLES_DIR = config.PROJECT_ROOT / "assets" / "samples"
+SAMPLES_DIR = config.SAMPLES_DIR
 STATUS_FILE = Path("/proc/self/status")
 CPUINFO_FILE = Path("/proc/cpuinfo")
 

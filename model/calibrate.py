@@ -19,18 +19,22 @@ from pathlib import Path
 import keras
 import numpy as np
 from scipy.optimize import minimize_scalar
-from scipy.special import logsumexp
 
 from model import config
 from model.cards import card_path, input_view, read_json, report_path, write_json
-from model.data import load_arrays
-from model.metrics import expected_calibration_error
-from model.splits import training_split
+from model.evaluate import (
+    evaluate,
+    predict_probabilities,
+    reevaluate_recorded_splits,
+)
+from model.metrics import classification_metrics, expected_calibration_error
+from model.registry import load_checked
+from model.splits import load_split, split_from_card
+from model.temperature import apply_temperature, scaled_log_probabilities
 from model.threshold import choose_threshold
 
 logger = logging.getLogger(__name__)
 
-EPSILON = 1e-12
 # The search range of the temperature: far wider than any sensible fit.
 MIN_TEMPERATURE = 0.05
 MAX_TEMPERATURE = 20.0
@@ -43,37 +47,6 @@ TEMPERATURE_DECIMALS = 4
 # fitted by the Brier score it is 0.75 (0.11 -> 0.11).
 DEFAULT_LOSS = "brier"
 METRIC_DECIMALS = 4
-
-
-def scaled_log_probabilities(probabilities: np.ndarray, temperature: float) -> np.ndarray:
-    """Log-probabilities after dividing the logits by a temperature, in float64.
-
-    The log of a softmax output equals the logits up to a constant per image,
-    so the model's logits are not needed.
-
-    Args:
-        probabilities: float array (..., classes) of softmax outputs.
-        temperature: Positive scalar; above 1 softens, below 1 sharpens.
-
-    Returns:
-        float64 array of the same shape: the log-softmax of the scaled logits.
-    """
-    logits = np.log(np.clip(np.asarray(probabilities, dtype=np.float64), EPSILON, 1.0))
-    scaled = logits / float(temperature)
-    return scaled - logsumexp(scaled, axis=-1, keepdims=True)
-
-
-def apply_temperature(probabilities: np.ndarray, temperature: float) -> np.ndarray:
-    """Rescales softmax outputs as if their logits were divided by a temperature.
-
-    Args:
-        probabilities: float array (..., classes) of softmax outputs.
-        temperature: Positive scalar; above 1 softens, below 1 sharpens.
-
-    Returns:
-        float32 array of the same shape whose last axis sums to 1.
-    """
-    return np.exp(scaled_log_probabilities(probabilities, temperature)).astype(np.float32)
 
 
 def negative_log_likelihood(
@@ -182,6 +155,26 @@ def calibration_fields(probabilities: np.ndarray, labels: np.ndarray) -> dict:
     }
 
 
+def validation_summary(
+    model: keras.Model, images: np.ndarray, labels: np.ndarray
+) -> tuple[dict, dict]:
+    """Validation accuracy, and the temperature and threshold fitted on it.
+
+    Args:
+        model: The trained model.
+        images: uint8 (N, size, size, 3) validation images.
+        labels: (N,) their class indices.
+
+    Returns:
+        ({"accuracy", "macro_f1", "images"}, ``calibrate.calibration_fields``
+        result to merge into the model card).
+    """
+    probabilities = predict_probabilities(model, images)
+    metrics = classification_metrics(probabilities, labels)
+    summary = {key: metrics[key] for key in ("accuracy", "macro_f1", "images")}
+    return summary, calibration_fields(probabilities, labels)
+
+
 def validation_images(card: dict, data_dir: Path) -> tuple[np.ndarray, np.ndarray]:
     """Loads the validation split that the card's training run held out.
 
@@ -196,13 +189,7 @@ def validation_images(card: dict, data_dir: Path) -> tuple[np.ndarray, np.ndarra
         ValueError: If the card lacks the split settings or the dataset differs
             from the one the model was trained on.
     """
-    settings = card.get("training_config", {})
-    if "val_fraction" not in settings or "seed" not in settings:
-        raise ValueError(
-            "The model card has no training_config with val_fraction and seed, so its "
-            "validation split cannot be rebuilt; retrain the model with `python -m model.train`."
-        )
-    split = training_split(data_dir, settings["val_fraction"], settings["seed"])
+    split = split_from_card(card, data_dir)
     expected = card.get("data", {}).get("sha256")
     if expected and split.duplicates.data_sha256 != expected:
         raise ValueError(
@@ -210,11 +197,9 @@ def validation_images(card: dict, data_dir: Path) -> tuple[np.ndarray, np.ndarra
             "the card's), so its validation split would differ. Pass the training dataset "
             "with --data."
         )
-    validation = split.pool.subset(np.isin(np.arange(len(split.pool)), split.validation))
-    images = load_arrays(
-        validation, int(card["input_size"]), cache_key=expected, view=input_view(card)
-    )
-    return images, validation.labels  # (N, size, size, 3) uint8, (N,)
+    data = load_split(split, int(card["input_size"]), input_view(card))
+    # (N, size, size, 3) uint8, (N,): the validation images of every source
+    return data.images[data.validation], data.labels[data.validation]
 
 
 def calibrate(weights: Path, data_dir: Path) -> dict:
@@ -229,14 +214,11 @@ def calibrate(weights: Path, data_dir: Path) -> dict:
     Returns:
         The updated model card.
     """
-    # Imported here, not at the top: model.evaluate imports this module.
-    from model.evaluate import evaluate, reevaluate_recorded_splits, validation_summary
-
     weights = Path(weights)
     path = card_path(weights)
     card = read_json(path)
     images, labels = validation_images(card, data_dir)
-    model = keras.saving.load_model(weights, safe_mode=True, compile=False)
+    model = load_checked(weights)
     validation, fields = validation_summary(model, images, labels)
     card.update(fields)
     card["validation"] = validation

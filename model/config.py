@@ -14,6 +14,16 @@ CLASS_LABELS = {
     "pituitary": "Pituitary tumour",
 }
 
+# The explanation methods the app offers (model.explain.METHODS maps each to its
+# implementation); named here so the sidebar can list them without TensorFlow.
+EXPLANATION_METHODS = ("Grad-CAM", "Grad-CAM++", "Score-CAM", "LayerCAM")
+
+
+def class_label(name: str) -> str:
+    """'notumor' -> 'No tumour'; an unknown name is returned as it is."""
+    return CLASS_LABELS.get(name, name)
+
+
 DATA_ENV_VAR = "BRAIN_MRI_DATA"
 DEFAULT_DATA_DIR = PROJECT_ROOT.parent / "shared" / "data" / "brain-tumor-mri"
 TRAIN_SPLIT = "Training"
@@ -21,6 +31,15 @@ TEST_SPLIT = "Testing"
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 
 WEIGHTS_DIR = PROJECT_ROOT / "model" / "weights"
+# The intended use, stated once for the app and the reports.
+INTENDED_USE = (
+    "For education and research only. This tool is not a medical device and must not be "
+    "used to diagnose, treat or triage anyone. Every result needs review by a qualified reader."
+)
+SHORT_INTENDED_USE = "For education and research only. Not a medical device."
+
+# One sample scan per class, for the app's "try a sample" buttons and the checks.
+SAMPLES_DIR = PROJECT_ROOT / "assets" / "samples"
 WEIGHTS_ENV_VAR = "BRAIN_MRI_WEIGHTS"
 CACHE_ENV_VAR = "BRAIN_MRI_CACHE"
 DEFAULT_CACHE_DIR = PROJECT_ROOT / ".cache"

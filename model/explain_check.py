@@ -13,7 +13,6 @@ computed with tf-keras-vis.
 import argparse
 from pathlib import Path
 
-import keras
 import numpy as np
 from PIL import Image, ImageDraw
 
@@ -22,14 +21,15 @@ from model.cards import card_path, input_view, read_json
 from model.explain import DEFAULT_METHOD, METHODS, Explainer
 from model.overlay import overlay
 from model.preprocessing import load_model_input
+from model.registry import load_checked
 
 TILE = 224
-SAMPLES = sorted((config.PROJECT_ROOT / "assets" / "samples").glob("*.jpg"))
+SAMPLES = sorted(config.SAMPLES_DIR.glob("*.jpg"))
 
 
 def render(weights: Path, layers: list[str], images: list[Path], method: str) -> Image.Image:
     """Returns a grid image: one row per scan, the scan then one overlay per layer."""
-    model = keras.saving.load_model(weights, safe_mode=True, compile=False)
+    model = load_checked(weights)
     size = int(model.input_shape[1])
     view = input_view(read_json(card_path(weights)))
     explainers = {layer: Explainer(model, layer) for layer in layers}

@@ -8,8 +8,6 @@ card and uses ``safe_mode=True``, so only the weights this project shipped run.
 from dataclasses import dataclass
 from pathlib import Path
 
-import keras
-
 from model import config
 from model.cards import card_path, file_sha256, read_json, report_path
 
@@ -46,15 +44,23 @@ class ModelEntry:
         return self.card.get("metrics", {}).get("leak_free", {}).get("accuracy")
 
     @property
-    def label(self) -> str:
-        """Human-readable name for a selector, e.g. ``ResNet50 · 96.1 % leak-free``."""
+    def title(self) -> str:
+        """Human-readable name, e.g. ``ResNet50`` or ``Baseline CNN (b6)``."""
         title = {"resnet50": "ResNet50", "baseline": "Baseline CNN"}.get(
             self.card.get("architecture"), self.name
         )
         if self.name not in ("resnet50", "baseline", title):
             title = f"{title} ({self.name})"
-        accuracy = self.leak_free_accuracy
-        return f"{title} · {accuracy:.1%} leak-free" if accuracy is not None else title
+        return title
+
+    @property
+    def label(self) -> str:
+        """The name a selector shows: the title only.
+
+        A single accuracy there would mislead: the models score very differently
+        on Kaggle and on other hospitals' scans (the compare page has both).
+        """
+        return self.title
 
     def report(self) -> dict | None:
         """Returns the evaluation report, or None when the model was never evaluated."""
@@ -85,7 +91,7 @@ def discover(folder: Path | None = None) -> list[ModelEntry]:
     return sorted(entries, key=order)
 
 
-def load_model(entry: ModelEntry) -> keras.Model:
+def load_model(entry: ModelEntry) -> "keras.Model":  # noqa: F821
     """Loads a registered model after checking its sha256 against the card.
 
     Raises:
@@ -102,9 +108,20 @@ def load_model(entry: ModelEntry) -> keras.Model:
             "(sha256 differs), so it was changed or replaced after training. "
             "It will not be loaded; restore the file from the repository."
         )
+    import keras  # here, not at the top: listing models must not wait for TensorFlow
+
     try:
         return keras.saving.load_model(entry.weights, safe_mode=True, compile=False)
     except Exception as error:  # Keras raises many types for a bad file
         raise WeightsError(
             f"The weights file {entry.weights.name} could not be loaded safely: {error}"
         ) from error
+
+
+def load_checked(weights: Path) -> "keras.Model":  # noqa: F821
+    """Loads a ``.keras`` file with a card beside it, after the sha256 check of ``load_model``."""
+    weights = Path(weights)
+    card_file = card_path(weights)
+    if not card_file.is_file():
+        raise WeightsError(f"{weights.name} has no model card ({card_file.name}) beside it.")
+    return load_model(ModelEntry(weights.stem, weights, read_json(card_file)))

@@ -47,7 +47,7 @@ from model.inputs import decode_upload  # noqa: E402
 from model.registry import ModelEntry, discover  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SAMPLES_DIR = PROJECT_ROOT / "assets" / "samples"
+SAMPLES_DIR = config.SAMPLES_DIR
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
 VIEWPORT = {"width": 1400, "height": 1000}

@@ -3,9 +3,8 @@ import numpy as np
 import pytest
 
 from model import calibrate, cards, evaluate
-from model.data import load_arrays
 from model.metrics import expected_calibration_error
-from model.splits import training_split
+from model.splits import load_split, split_from_card
 from model.threshold import answered_at
 from tests.conftest import copy_model_files
 
@@ -128,15 +127,15 @@ def test_command_calibrates_the_card_and_the_report(trained, tiny_dataset, tmp_p
     assert card["keras_sha256"] == sha256
     temperature = card["temperature"]
     assert calibrate.MIN_TEMPERATURE <= temperature <= calibrate.MAX_TEMPERATURE
-    assert card["calibration"]["images"] == card["data"]["validation_images"] == 8
+    # 8 Kaggle and 6 Radiopaedia validation images (two of its train-role cases)
+    assert card["calibration"]["images"] == card["data"]["validation_images"] == 14
     assert card["low_confidence_threshold"] == card["low_confidence"]["threshold"]
 
     # The card's numbers are those of the validation split training used.
-    split = training_split(tiny_dataset, val_fraction=0.25, seed=card["training_config"]["seed"])
+    data = load_split(split_from_card(card, tiny_dataset), 32, card["input_view"])
     model = keras.saving.load_model(trained, safe_mode=True, compile=False)
-    validation = split.pool.subset(np.isin(np.arange(len(split.pool)), split.validation))
-    probabilities = evaluate.predict_probabilities(model, load_arrays(validation, 32))
-    assert calibrate.fit_temperature(probabilities, validation.labels) == pytest.approx(
+    probabilities = evaluate.predict_probabilities(model, data.images[data.validation])
+    assert calibrate.fit_temperature(probabilities, data.labels[data.validation]) == pytest.approx(
         temperature, abs=1e-3
     )
 

@@ -9,7 +9,7 @@ def test_discovers_models_that_have_a_card(tiny_weights_dir):
     entries = registry.discover(tiny_weights_dir)
     assert [e.name for e in entries] == ["tiny"]
     assert entries[0].input_size == 8
-    assert entries[0].label == "tiny · 50.0% leak-free"
+    assert entries[0].label == entries[0].title == "tiny"  # no single accuracy in the picker
 
 
 def test_main_model_is_listed_first(tmp_path):
