@@ -1,8 +1,10 @@
 """DICOM slices to display-ready pixel values, with pydicom.
 
 Steps, in the order a viewer applies them: the modality LUT (rescale slope and
-intercept), then the VOI LUT or window stored in the file (or a 1-99 percentile
-window when there is none), then MONOCHROME1 inversion. Multi-frame files give
+intercept), then the VOI LUT or window stored in the file (or the full range of values when
+there is none, or when its width is not positive, as a viewer's automatic
+window does; the full range keeps a DICOM export identical to a 16-bit PNG of
+the same slice), then MONOCHROME1 inversion. Multi-frame files give
 their middle frame.
 """
 
@@ -11,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pydicom
+from pydicom.multival import MultiValue
 from pydicom.pixels import apply_modality_lut, apply_voi_lut
 
 DICOM_MAGIC_OFFSET = 128
@@ -45,10 +48,28 @@ def is_dicom(data: bytes) -> bool:
 def to_uint8(values: np.ndarray) -> np.ndarray:
     """Rescales by the array's own range to 0-255."""
     values = values.astype(np.float64)
+    finite = np.isfinite(values)
+    if not finite.any():
+        return np.zeros(values.shape, dtype=np.uint8)
+    values = np.where(finite, values, values[finite].min())
     low, high = float(values.min()), float(values.max())
     if high <= low:
         return np.zeros(values.shape, dtype=np.uint8)
     return np.round((values - low) * (255.0 / (high - low))).astype(np.uint8)
+
+
+def has_usable_window(dataset: pydicom.Dataset) -> bool:
+    """True when the file holds a VOI LUT, or a window whose every width is positive."""
+    if "VOILUTSequence" in dataset:
+        return True
+    if "WindowCenter" not in dataset or "WindowWidth" not in dataset:
+        return False
+    widths = dataset.WindowWidth
+    widths = list(widths) if isinstance(widths, MultiValue) else [widths]
+    try:
+        return all(float(width) > 0 for width in widths)
+    except (TypeError, ValueError):
+        return False
 
 
 def read_slice(data: bytes, max_pixels: int) -> DicomSlice:
@@ -115,11 +136,12 @@ def _pixels(dataset: pydicom.Dataset, max_pixels: int) -> DicomSlice:
         grey = to_uint8(pixels)
     else:
         values = apply_modality_lut(pixels, dataset)
-        if "VOILUTSequence" in dataset or ("WindowCenter" in dataset and "WindowWidth" in dataset):
+        if has_usable_window(dataset):
             values = apply_voi_lut(values, dataset)
-        else:
-            low, high = np.percentile(values, (1, 99))
-            values = np.clip(values, low, high)
+        elif "WindowWidth" in dataset:
+            notes.append(
+                "The file's display window has no width, so the full range of values was used."
+            )
         grey = to_uint8(values)
         if dataset.get("PhotometricInterpretation") == "MONOCHROME1":
             grey = 255 - grey

@@ -5,6 +5,7 @@ checked from the header, before any pixel is decoded.
 """
 
 import io
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -108,8 +109,15 @@ def _decode(data: bytes) -> DecodedImage:
     try:
         image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
     except Image.DecompressionBombError as error:
-        # Pillow refuses twice MAX_PIXELS before reading the size out to us.
-        raise too_many_pixels(f"has over {2 * MAX_PIXELS // 1_000_000} megapixels") from error
+        # Pillow refuses twice MAX_PIXELS before reading the size out to us; its
+        # message names the pixel count ("Image size (144000000 pixels) exceeds ...").
+        found = re.search(r"\((\d+) pixels\)", str(error))
+        size = (
+            f"has {int(found.group(1)) / 1_000_000:.0f} megapixels"
+            if found
+            else f"has over {2 * MAX_PIXELS // 1_000_000} megapixels"
+        )
+        raise too_many_pixels(size) from error
     except (UnidentifiedImageError, OSError, ValueError) as error:
         raise InputError(
             "This file is not an image we can read. Upload a JPEG, PNG, BMP, TIFF, "

@@ -21,10 +21,22 @@ def test_window_from_the_file_is_applied():
     assert (narrow == 0).mean() > 0.3 and (narrow == 255).mean() > 0.3  # values outside clip
 
 
-def test_without_a_window_the_1st_to_99th_percentile_is_shown():
+def test_without_a_window_the_full_range_is_shown_like_a_16_bit_png():
     grey = read_slice(dicom_bytes(), ENOUGH_PIXELS).grey
     assert grey.min() == 0 and grey.max() == 255
-    assert 0.005 < (grey == 255).mean() < 0.05  # only the top 1 % or so is clipped
+    assert (grey == 255).mean() < 0.005  # nothing clipped: only the brightest pixel is 255
+
+
+@pytest.mark.parametrize("width", [0, -5, "0"])
+def test_a_window_without_width_falls_back_to_the_full_range(width):
+    result = read_slice(dicom_bytes(WindowCenter=500, WindowWidth=width), ENOUGH_PIXELS)
+    np.testing.assert_array_equal(result.grey, read_slice(dicom_bytes(), ENOUGH_PIXELS).grey)
+    assert any("full range" in note for note in result.notes)
+
+
+def test_nan_values_become_the_darkest_level():
+    values = np.array([[np.nan, 0.0], [5.0, 10.0]])
+    np.testing.assert_array_equal(to_uint8(values), [[0, 0], [128, 255]])
 
 
 def test_a_constant_slice_becomes_black_instead_of_dividing_by_zero():

@@ -120,6 +120,26 @@ def left_half_black_right_half_not(rgb: np.ndarray) -> bool:
     return not rgb[:, :40].any() and rgb[:, 40:].min() > 0
 
 
+def is_black(rgb: np.ndarray) -> bool:
+    """Every pixel is black (no information: nothing to stretch)."""
+    return not rgb.any()
+
+
+def scan_with(background: float) -> np.ndarray:
+    """float32 (64, 80): the scan in 0-1, with its darkest pixels set to ``background``."""
+    values = SCAN_ARRAY.astype(np.float32) / 255
+    values[SCAN_ARRAY == SCAN_ARRAY.min()] = background
+    return values
+
+
+def is_the_scan_with_a_black_background(rgb: np.ndarray) -> bool:
+    """Non-finite pixels become the darkest level; the rest spans 0-255 by its own range."""
+    finite = SCAN_ARRAY != SCAN_ARRAY.min()
+    low, high = SCAN_ARRAY[finite].min(), SCAN_ARRAY.max()
+    expected = np.where(finite, (SCAN_ARRAY - low) * (255 / (high - low)), 0)
+    return np.abs(rgb - expected[..., None]).max() <= 0.5
+
+
 def is_the_scan(rgb: np.ndarray) -> bool:
     """Lossless: exactly the grey values of the scan, in all three channels."""
     return all(np.array_equal(rgb[..., channel], SCAN_ARRAY) for channel in range(3))
@@ -238,6 +258,13 @@ CASES = [
         "scan.png",
         lambda: png_header_claiming(100_000, 100_000),
         Refused(InputError, TOO_MANY_PIXELS),
+    ),
+    Case(
+        "PNG header claims 12000 x 12000 (the message names its real size)",
+        UPLOAD,
+        "scan.png",
+        lambda: png_header_claiming(12_000, 12_000),
+        Refused(InputError, f"The image has 144 megapixels, more {TOO_MANY_PIXELS}"),
     ),
     Case(
         "PNG header claims 8000 x 8000 (Pillow only warns)",
@@ -454,6 +481,150 @@ CASES = [
         lambda: dicom_bytes(np.zeros((8, 8), np.uint16)),
         Refused(InputError, f"The image is 8 x 8 pixels; {TOO_SMALL}"),
     ),
+    # Issue 16: blank images, NaN and infinite floats, windows without width.
+    Case(
+        "all-black PNG",
+        UPLOAD,
+        "scan.png",
+        lambda: encoded(Image.new("L", (256, 256), 0), "PNG"),
+        Decoded((256, 256), pixels=is_black),
+    ),
+    Case(
+        "all-white PNG",
+        UPLOAD,
+        "scan.png",
+        lambda: encoded(Image.new("L", (256, 256), 255), "PNG"),
+        Decoded((256, 256)),
+    ),
+    Case(
+        "constant grey 16-bit PNG",
+        UPLOAD,
+        "scan.png",
+        lambda: encoded(Image.fromarray(np.full((64, 64), 1234, np.uint16)), "PNG"),
+        Decoded((64, 64), pixels=is_black),
+    ),
+    Case(
+        "float TIFF with NaN background",
+        UPLOAD,
+        "scan.tif",
+        lambda: encoded(Image.fromarray(scan_with(np.nan), "F"), "TIFF"),
+        Decoded((64, 80), pixels=is_the_scan_with_a_black_background),
+    ),
+    Case(
+        "float TIFF with infinite background",
+        UPLOAD,
+        "scan.tif",
+        lambda: encoded(Image.fromarray(scan_with(np.inf), "F"), "TIFF"),
+        Decoded((64, 80), pixels=is_the_scan_with_a_black_background),
+    ),
+    Case(
+        "float TIFF that is all NaN",
+        UPLOAD,
+        "scan.tif",
+        lambda: encoded(Image.fromarray(np.full((64, 64), np.nan, np.float32), "F"), "TIFF"),
+        Decoded((64, 64), pixels=is_black),
+    ),
+    Case(
+        "DICOM with window width 0",
+        UPLOAD,
+        "IM0001.dcm",
+        lambda: dicom_bytes(WindowCenter=100, WindowWidth=0),
+        Decoded((64, 64), note="full range", pixels=is_the_uncompressed_ramp),
+    ),
+    Case(
+        "DICOM with a negative window width",
+        UPLOAD,
+        "IM0001.dcm",
+        lambda: dicom_bytes(WindowCenter=100, WindowWidth=-10),
+        Decoded((64, 64), note="full range", pixels=is_the_uncompressed_ramp),
+    ),
+    Case(
+        "12-bit DICOM without a window",
+        UPLOAD,
+        "IM0001.dcm",
+        lambda: dicom_bytes(RAMP * 4, BitsStored=12, HighBit=11),
+        Decoded((64, 64), pixels=is_the_uncompressed_ramp),
+    ),
+    Case(
+        "signed 16-bit DICOM with negative values",
+        UPLOAD,
+        "IM0001.dcm",
+        lambda: dicom_bytes(
+            (RAMP.astype(np.int32) - 30_000).astype(np.int16), PixelRepresentation=1
+        ),
+        Decoded((64, 64), pixels=is_the_uncompressed_ramp),
+    ),
+    # Further odd files.
+    Case(
+        "1-bit PNG",
+        UPLOAD,
+        "scan.png",
+        lambda: encoded(SCAN.convert("1"), "PNG"),
+        Decoded((64, 80)),
+    ),
+    Case(
+        "progressive JPEG",
+        UPLOAD,
+        "scan.jpg",
+        lambda: encoded(SCAN, "JPEG", progressive=True),
+        Decoded((64, 80)),
+    ),
+    Case(
+        "JPEG with trailing bytes",
+        UPLOAD,
+        "scan.jpg",
+        lambda: encoded(SCAN, "JPEG") + b"\0garbage" * 100,
+        Decoded((64, 80)),
+    ),
+    Case(
+        "JPEG named .dcm",
+        UPLOAD,
+        "IM0001.dcm",
+        lambda: encoded(SCAN, "JPEG"),
+        Decoded((64, 80)),
+    ),
+    Case(
+        "fully transparent PNG",
+        UPLOAD,
+        "scan.png",
+        lambda: encoded(Image.new("RGBA", (64, 64), (255, 255, 255, 0)), "PNG"),
+        Decoded((64, 64), pixels=is_black),
+    ),
+    Case(
+        "lossless WebP",
+        UPLOAD,
+        "scan.webp",
+        lambda: encoded(SCAN, "WEBP", lossless=True),
+        Decoded((64, 80), pixels=is_the_scan),
+    ),
+    Case(
+        "TIFF with LZW compression",
+        UPLOAD,
+        "scan.tif",
+        lambda: encoded(SCAN, "TIFF", compression="tiff_lzw"),
+        Decoded((64, 80), pixels=is_the_scan),
+    ),
+    Case(
+        "grey image with an alpha channel (LA)",
+        UPLOAD,
+        "scan.png",
+        lambda: encoded(SCAN.convert("LA"), "PNG"),
+        Decoded((64, 80), pixels=is_the_scan),
+    ),
+    Case(
+        "plain text named .jpg",
+        UPLOAD,
+        "scan.jpg",
+        lambda: b"This is not an image, just some words.\n" * 10,
+        Refused(InputError, NOT_AN_IMAGE),
+    ),
+    Case(
+        "HTML page named .png",
+        UPLOAD,
+        "scan.png",
+        lambda: b"<!doctype html><html><body><img src=x onerror=alert(1)></body></html>",
+        Refused(InputError, NOT_AN_IMAGE),
+    ),
     # Weights.
     Case(
         "weights file whose hash does not match its card",
@@ -474,7 +645,7 @@ def build(case: Case, request: pytest.FixtureRequest):
 
 
 def test_the_table_covers_every_kind_the_issue_lists():
-    assert len(CASES) >= 25
+    assert len(CASES) >= 25 + 15 + 5
     assert len({case.id for case in CASES}) == len(CASES)
 
 
