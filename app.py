@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from model.explain import METHODS
+from model.config import EXPLANATION_METHODS, SHORT_INTENDED_USE
 from model.overlay import COLORMAPS
 from pages.common import (
     SIDEBAR_COLORMAP,
@@ -18,12 +18,18 @@ st.set_page_config(
 
 pages = [
     st.Page("pages/predict.py", title="Classify a scan", icon=":material/search:", default=True),
+    st.Page("pages/own_scans.py", title="Test on your scans", icon=":material/fact_check:"),
     st.Page("pages/compare.py", title="Compare models", icon=":material/bar_chart:"),
     st.Page("pages/about.py", title="About", icon=":material/info:"),
 ]
-navigation = st.navigation(pages)
+# The sidebar draws its own links: Streamlit's automatic list would show the
+# modules of pages/ by file name while the app starts.
+navigation = st.navigation(pages, position="hidden")
 
 with st.sidebar:
+    for page in pages:
+        st.page_link(page)
+    st.divider()
     models = registered_models()
     if models:
         st.selectbox(
@@ -31,17 +37,18 @@ with st.sidebar:
             options=[entry.name for entry in models],
             format_func=lambda name: next(e.label for e in models if e.name == name),
             key=SIDEBAR_WEIGHTS,
-            help="Every model in model/weights/ with its leak-free test accuracy.",
+            help="Every model in model/weights/. The ResNet50 is the main model; "
+            "Compare models has their numbers on Kaggle and on other hospitals' scans.",
         )
     st.radio(
         "Explanation",
-        options=list(METHODS),
+        options=list(EXPLANATION_METHODS),
         key=SIDEBAR_METHOD,
         horizontal=True,
         help="How the heatmap of where the model looked is computed.",
     )
     st.slider("Heatmap opacity", 0.0, 1.0, 0.45, 0.05, key=SIDEBAR_OPACITY)
     st.selectbox("Colour map", options=list(COLORMAPS), key=SIDEBAR_COLORMAP)
-    st.caption("For education and research only. Not a medical device.")
+    st.caption(SHORT_INTENDED_USE)
 
 navigation.run()

@@ -117,7 +117,10 @@ class GradcamFunction:
         cam = tf.einsum("bhwc,bc->bhw", activations, channel_weights)  # (1, height, width)
         cam = unit_map(tf.nn.relu(cam), self.size)  # (size, size)
         probabilities = tf.nn.softmax(logits)[0]  # (classes,)
-        return probabilities, cam, explained
+        # The global average of the explained layer: the pooled features the
+        # out-of-distribution gate scores (model.gate), from the same forward pass.
+        pooled = tf.reduce_mean(activations, axis=(1, 2))[0]  # (channels,)
+        return probabilities, cam, explained, pooled
 
     def __call__(
         self, image: np.ndarray, class_index: int | None = None
@@ -132,10 +135,18 @@ class GradcamFunction:
             float32 probabilities (classes,) of the model's own softmax, the
             float32 map (size, size) in [0, 1], and the index of the explained class.
         """
+        probabilities, cam, explained, _ = self.with_features(image, class_index)
+        return probabilities, cam, explained
+
+    def with_features(
+        self, image: np.ndarray, class_index: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
+        """As ``__call__``, plus the float32 (channels,) pooled features of the layer."""
         images = tf.convert_to_tensor(image[None], dtype=tf.float32)  # (1, size, size, 3)
         index = PREDICTED_CLASS if class_index is None else int(class_index)
-        probabilities, cam, explained = self._function(images, tf.constant(index, tf.int32))
-        return probabilities.numpy(), np.clip(cam.numpy(), 0.0, 1.0), int(explained)
+        probabilities, cam, explained, pooled = self._function(images, tf.constant(index, tf.int32))
+        cam = np.clip(cam.numpy(), 0.0, 1.0)
+        return probabilities.numpy(), cam, int(explained), pooled.numpy()
 
 
 class Explainer:

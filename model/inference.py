@@ -14,12 +14,12 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-from model import config
-from model.calibrate import apply_temperature
+from model import config, gate
 from model.cards import input_view
 from model.explain import DEFAULT_METHOD, Explainer, GradcamFunction, check_method
 from model.preprocessing import to_model_input
-from model.registry import ModelEntry, load_model
+from model.registry import ModelEntry, WeightsError, load_model
+from model.temperature import apply_temperature
 
 
 @dataclass
@@ -35,6 +35,10 @@ class Analysis:
         explained: Index of the class the map explains.
         method: The explanation method that made ``cam``.
         uncalibrated: float32 (classes,), the model's own softmax output.
+        ood_score: The out-of-distribution gate's score (``model.gate``), or
+            None for a model without a gate.
+        out_of_distribution: Whether the score passes the card's threshold: the
+            image does not look like the scans the model was trained on.
     """
 
     probabilities: np.ndarray
@@ -44,6 +48,8 @@ class Analysis:
     explained: int
     method: str = DEFAULT_METHOD
     uncalibrated: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    ood_score: float | None = None
+    out_of_distribution: bool = False
 
 
 class Classifier:
@@ -75,6 +81,14 @@ class Classifier:
         self._forward = tf.function(self._call_model, input_signature=[single])
         self._forward_batch = tf.function(self._call_model, input_signature=[batch])
         self.gradcam = GradcamFunction(self.model, self.gradcam_layer)
+        gate_card = entry.card.get("ood_gate")
+        try:
+            self.gate = gate.load(entry.weights, gate_card["sha256"]) if gate_card else None
+        except ValueError as error:
+            raise WeightsError(
+                f"The out-of-distribution gate cannot be trusted: {error}"
+            ) from error
+        self.gate_threshold = float(gate_card["threshold"]) if gate_card else None
         self._explainer: Explainer | None = None  # built on first use of another method
         self._explainer_lock = threading.Lock()
 
@@ -152,14 +166,14 @@ class Classifier:
                 f"({', '.join(self.class_names)})."
             )
         image = to_model_input(Image.fromarray(rgb), self.size, self.view)  # (size, size, 3)
-        if method == DEFAULT_METHOD:
-            uncalibrated, cam, explained = self.gradcam(image, target)
-        else:
-            uncalibrated = self.predict(image, calibrated=False)
-            explained = int(uncalibrated.argmax()) if target is None else int(target)
+        # One compiled forward pass gives the probabilities, the Grad-CAM map and
+        # the pooled features the gate scores.
+        uncalibrated, cam, explained, pooled = self.gradcam.with_features(image, target)
+        if method != DEFAULT_METHOD:
             cam = self.explainer.explain(image, explained, method)
         probabilities = self.calibrate(uncalibrated)
         predicted = int(probabilities.argmax())
+        ood_score = float(gate.scores(pooled, self.gate)[0]) if self.gate else None
         return Analysis(
             probabilities=probabilities,
             predicted=predicted,
@@ -168,4 +182,6 @@ class Classifier:
             explained=explained,
             method=method,
             uncalibrated=uncalibrated,
+            ood_score=ood_score,
+            out_of_distribution=ood_score is not None and ood_score > self.gate_threshold,
         )

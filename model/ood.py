@@ -1,7 +1,11 @@
 """Signs that an image is not a brain MRI slice, so its result is unreliable.
 
-MRI slices are greyscale: a strongly coloured image (a photo, a chart, a
-screenshot of a coloured viewer) is outside what the models were trained on.
+Two checks, in plain words for the page:
+
+* colour: MRI slices are greyscale, so a strongly coloured image (a photo, a
+  chart, a screenshot of a coloured viewer) is outside what the models know;
+* the model's own out-of-distribution gate (``model.gate``): its features of
+  the image are far from those of every training scan.
 """
 
 import cv2
@@ -33,3 +37,16 @@ def unreliable_reason(rgb: np.ndarray) -> str | None:
             "and must not be read as a diagnosis."
         )
     return None
+
+
+def gate_reason(score: float | None, threshold: float | None) -> str | None:
+    """Why the gate flagged an image, in plain words; None when it did not."""
+    if score is None or threshold is None or score <= threshold:
+        return None
+    return (
+        "This image does not look like the brain MRI slices the model was trained on: what "
+        f"the model sees in it is far from every training scan (distance {score:.1f}, the "
+        f"limit is {threshold:.1f}). It may be another kind of image (a CT, an X-ray, a "
+        "photo, a diagram or a screenshot), an unusual sequence or a heavily edited scan. "
+        "The model names no class for it."
+    )

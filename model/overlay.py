@@ -3,16 +3,19 @@
 import cv2
 import numpy as np
 
+# Perceptually uniform maps first: Inferno (the default) reads in grey and for
+# colour-blind readers; Jet is kept for those used to it.
 COLORMAPS = {
-    "Jet": cv2.COLORMAP_JET,
-    "Turbo": cv2.COLORMAP_TURBO,
     "Inferno": cv2.COLORMAP_INFERNO,
     "Viridis": cv2.COLORMAP_VIRIDIS,
+    "Turbo": cv2.COLORMAP_TURBO,
+    "Jet": cv2.COLORMAP_JET,
     "Hot": cv2.COLORMAP_HOT,
 }
+DEFAULT_COLORMAP = "Inferno"
 
 
-def colorize(cam: np.ndarray, colormap: str = "Jet") -> np.ndarray:
+def colorize(cam: np.ndarray, colormap: str = DEFAULT_COLORMAP) -> np.ndarray:
     """Maps a [0, 1] float map (H, W) to uint8 RGB colours (H, W, 3)."""
     levels = np.round(np.clip(cam, 0.0, 1.0) * 255).astype(np.uint8)
     bgr = cv2.applyColorMap(levels, COLORMAPS[colormap])
@@ -36,7 +39,7 @@ def blend(image: np.ndarray, heat: np.ndarray, opacity: float) -> np.ndarray:
 
 
 def overlay(
-    image: np.ndarray, cam: np.ndarray, opacity: float = 0.4, colormap: str = "Jet"
+    image: np.ndarray, cam: np.ndarray, opacity: float = 0.4, colormap: str = DEFAULT_COLORMAP
 ) -> np.ndarray:
     """Colours ``cam``, fits it to ``image`` (H, W, 3) uint8 and blends the two."""
     height, width = image.shape[:2]
@@ -52,3 +55,9 @@ def fit_within(image: np.ndarray, max_side: int) -> np.ndarray:
         return image
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
+def legend(colormap: str = DEFAULT_COLORMAP, width: int = 256, height: int = 14) -> np.ndarray:
+    """uint8 (height, width, 3) colour bar from no evidence (left) to the strongest (right)."""
+    ramp = np.tile(np.linspace(0.0, 1.0, width, dtype=np.float32), (height, 1))
+    return colorize(ramp, colormap)

@@ -22,13 +22,11 @@ from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 from PIL import Image
 
-from model.config import CLASS_LABELS
+from model.config import CLASS_LABELS, INTENDED_USE, class_label
+from model.overlay import DEFAULT_COLORMAP, legend
 
 # The intended use, stated once for the reports and the app.
-DISCLAIMER = (
-    "For education and research only. This tool is not a medical device and must not be "
-    "used to diagnose, treat or triage anyone. Every result needs review by a qualified reader."
-)
+DISCLAIMER = INTENDED_USE  # printed on every report
 
 CSV_NAME = "brain-mri-results.csv"
 REPORT_SUFFIX = "-report.pdf"
@@ -94,11 +92,6 @@ def percent(value: float) -> str:
     return f"{100 * float(value):.1f} %"
 
 
-def class_label(name: str) -> str:
-    """'notumor' -> 'No tumour'."""
-    return CLASS_LABELS.get(name, name)
-
-
 def decision_text(
     probabilities: Sequence[float],
     class_names: Sequence[str],
@@ -137,8 +130,10 @@ def _fitted_size(image: np.ndarray) -> tuple[float, float]:
     return width * scale, height * scale
 
 
-def _draw_images(pdf: FPDF, scan: np.ndarray, heatmap_overlay: np.ndarray, caption: str) -> None:
-    """Draws the scan and its overlay side by side, each centred in its box, with captions."""
+def _draw_images(
+    pdf: FPDF, scan: np.ndarray, heatmap_overlay: np.ndarray, caption: str, colormap: str
+) -> None:
+    """Draws the scan and its overlay side by side, with captions and the colour scale."""
     top = pdf.get_y()
     for column, (image, text) in enumerate(((scan, "Scan"), (heatmap_overlay, caption))):
         width, height = _fitted_size(image)
@@ -153,7 +148,14 @@ def _draw_images(pdf: FPDF, scan: np.ndarray, heatmap_overlay: np.ndarray, capti
         pdf.set_xy(box_left, top + IMAGE_BOX_HEIGHT + 1)
         pdf.set_font(FONT, size=9)
         pdf.multi_cell(IMAGE_BOX_WIDTH, 4.5, printable(text, 120), align="C")
-    pdf.set_xy(MARGIN, top + IMAGE_BOX_HEIGHT + 11)
+    scale_left = MARGIN + IMAGE_BOX_WIDTH + IMAGE_GAP
+    scale_top = top + IMAGE_BOX_HEIGHT + 11
+    pdf.image(Image.fromarray(legend(colormap)), x=scale_left, y=scale_top, w=IMAGE_BOX_WIDTH, h=3)
+    pdf.set_xy(scale_left, scale_top + 3.5)
+    pdf.set_font(FONT, size=8)
+    pdf.cell(IMAGE_BOX_WIDTH / 2, 4, "no evidence")
+    pdf.cell(IMAGE_BOX_WIDTH / 2, 4, "strongest evidence", align="R")
+    pdf.set_xy(MARGIN, scale_top + 9)
 
 
 def _draw_probabilities(
@@ -213,6 +215,7 @@ def scan_report(
     caution: str | None = None,
     uncalibrated: Sequence[float] | None = None,
     created: datetime | None = None,
+    colormap: str = DEFAULT_COLORMAP,
 ) -> bytes:
     """Builds the one-page A4 report of one scan.
 
@@ -227,7 +230,9 @@ def scan_report(
         method: The explanation method, e.g. ``Grad-CAM``.
         explained: Index of the class the heatmap explains.
         model: Which model made the result.
-        caution: Why the image itself makes the result unreliable, if it does.
+        caution: Why the image itself makes the result unreliable, if it does
+            (colour, or the out-of-distribution gate).
+        colormap: The colour map of the overlay, for its colour scale.
         uncalibrated: Probabilities before calibration (classes,), shown beside the
             calibrated ones when they differ; ignored when empty.
         created: When the report is made; now (UTC) when None.
@@ -277,6 +282,7 @@ def scan_report(
         scan,
         heatmap_overlay,
         f"{method}: where the model looked for \u201c{explained_label}\u201d",
+        colormap,
     )
 
     pdf.set_font(FONT, "B", 13)
@@ -380,3 +386,79 @@ def batch_zip(rows_csv: bytes, reports: dict[str, bytes]) -> bytes:
         for file_name, report in zip(report_file_names(list(reports)), reports.values()):
             archive.writestr(file_name, report)
     return buffer.getvalue()
+
+
+def own_scans_summary(
+    model_name: str, metrics: dict, comparison: list[dict], result, created: datetime | None = None
+) -> bytes:
+    """One-page summary of a model on a user's own labelled scans.
+
+    Args:
+        model_name: e.g. ``ResNet50``.
+        metrics: ``model.metrics.classification_metrics`` of the scans read.
+        comparison: Rows (set, images, accuracy, sensitivity, specificity) as shown
+            on the page: the user's scans, then the published sets.
+        result: The ``model.own_scans.OwnResult``.
+        created: The time printed on the page (now when None).
+    """
+    created = created or datetime.now(UTC)
+    pdf = FPDF(orientation="portrait", unit="mm", format="A4")
+    pdf.core_fonts_encoding = TEXT_ENCODING
+    pdf.set_margins(MARGIN, MARGIN, MARGIN)
+    pdf.set_auto_page_break(auto=True, margin=MARGIN)
+    pdf.set_title("Brain MRI classifier: test on your scans")
+    pdf.set_creation_date(created)
+    pdf.add_page()
+    pdf.set_font(FONT, "B", 16)
+    pdf.cell(CONTENT_WIDTH, 9, "Test on your scans", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font(FONT, size=10)
+    pdf.multi_cell(
+        CONTENT_WIDTH,
+        LINE_HEIGHT,
+        printable(
+            f"Model: {model_name}. {len(result.rows)} scans uploaded, {metrics['images']} read. "
+            f"A class was named for {result.answered}; {result.abstained} were below the "
+            f"confidence threshold; {result.flagged} were flagged as unlike the training scans. "
+            f"Created {created:%Y-%m-%d %H:%M} UTC."
+        ),
+        new_x=XPos.LMARGIN,
+        new_y=YPos.NEXT,
+    )
+    pdf.ln(3)
+    headings = list(comparison[0])
+    with pdf.table(width=CONTENT_WIDTH, line_height=6, first_row_as_headings=True) as table:
+        table.row(headings)
+        for row in comparison:
+            table.row([printable(str(row[h]), 60) for h in headings])
+    pdf.ln(4)
+    with pdf.table(width=110, align="LEFT", line_height=6, first_row_as_headings=True) as table:
+        table.row(["Class", "Precision", "Recall", "Scans"])
+        for name, values in metrics["per_class"].items():
+            if values["support"]:
+                table.row(
+                    [
+                        class_label(name),
+                        percent(values["precision"]),
+                        percent(values["recall"]),
+                        str(values["support"]),
+                    ]
+                )
+    pdf.ln(4)
+    pdf.set_font(FONT, "B", 10)
+    pdf.cell(CONTENT_WIDTH, LINE_HEIGHT, "Confusion matrix (rows: true class, columns: predicted)")
+    pdf.ln(LINE_HEIGHT + 1)
+    pdf.set_font(FONT, size=10)
+    matrix = metrics["confusion_matrix"]
+    names = [class_label(n) for n in CLASS_LABELS]
+    with pdf.table(width=CONTENT_WIDTH, line_height=6, first_row_as_headings=True) as table:
+        table.row(["", *names])
+        for name, counts in zip(names, matrix):
+            if sum(counts):
+                table.row([name, *(str(int(c)) for c in counts)])
+    pdf.ln(4)
+    pdf.set_font(FONT, size=9)
+    pdf.multi_cell(
+        CONTENT_WIDTH, 4.5, f"Intended use. {DISCLAIMER}", border=1, padding=2,
+        new_x=XPos.LMARGIN, new_y=YPos.NEXT,
+    )  # fmt: skip
+    return bytes(pdf.output())

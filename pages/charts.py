@@ -3,20 +3,28 @@
 import numpy as np
 import plotly.graph_objects as go
 
-from model.config import CLASS_LABELS
+from model import config
 
 MODEL_COLOURS = {"resnet50": "#1f77b4", "baseline": "#ff7f0e"}
 
 
-def class_label(name: str) -> str:
-    """'notumor' -> 'No tumour'."""
-    return CLASS_LABELS.get(name, name)
+class_label = config.class_label  # the one definition, re-exported for the pages
+
+
+TOP_TUMOUR_COLOUR = "#b2182b"  # the most probable class, when it is a tumour
+TOP_NORMAL_COLOUR = "#2166ac"  # the most probable class, when it is "no tumour"
+OTHER_COLOUR = "#9aa5b1"
 
 
 def probability_bars(probabilities, class_names, threshold: float | None = None) -> go.Figure:
-    """Horizontal bars of the class probabilities, the top class highlighted."""
+    """Horizontal bars of the class probabilities, the top class highlighted.
+
+    The top bar is red for a tumour class and blue for "no tumour"; the
+    threshold is a dotted line labelled with its value above the plot.
+    """
     top = int(np.argmax(probabilities))
-    colours = ["#d62728" if i == top else "#9aa5b1" for i in range(len(class_names))]
+    top_colour = TOP_NORMAL_COLOUR if class_names[top] == "notumor" else TOP_TUMOUR_COLOUR
+    colours = [top_colour if i == top else OTHER_COLOUR for i in range(len(class_names))]
     figure = go.Figure(
         go.Bar(
             x=[float(p) for p in probabilities],
@@ -28,18 +36,26 @@ def probability_bars(probabilities, class_names, threshold: float | None = None)
         )
     )
     if threshold is not None:
-        figure.add_vline(
+        figure.add_vline(x=threshold, line_dash="dot", line_color="#555")
+        figure.add_annotation(
             x=threshold,
-            line_dash="dot",
-            line_color="#555",
-            annotation_text="confidence needed",
-            annotation_position="top left",  # inside the plot: the line sits near 100 %
-        )
+            y=1.0,
+            yref="paper",
+            yanchor="bottom",
+            showarrow=False,
+            text=f"confidence needed: {threshold:.0%}",
+            xanchor="right" if threshold > 0.5 else "left",
+        )  # above the bars, so it never covers one
     figure.update_layout(
-        xaxis={"range": [0, 1], "tickformat": ".0%", "title": "probability"},
+        xaxis={
+            "range": [0, 1.0],
+            "tickformat": ".0%",
+            "tickvals": [0, 0.25, 0.5, 0.75, 1.0],
+            "title": "probability",
+        },
         yaxis={"autorange": "reversed"},
-        height=230,
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        height=240,
+        margin={"l": 10, "r": 10, "t": 34, "b": 10},
     )
     return figure
 
@@ -75,12 +91,17 @@ def confusion_heatmap(matrix, class_names, normalise: bool, title: str) -> go.Fi
     return figure
 
 
-def recall_bars(recalls: dict[str, dict[str, float]], title: str) -> go.Figure:
-    """Grouped bars: per-class recall of each model. ``recalls[model][class]``."""
+def recall_bars(
+    recalls: dict[str, dict[str, float]], title: str, names: dict[str, str] | None = None
+) -> go.Figure:
+    """Grouped bars: per-class recall of each model. ``recalls[model][class]``.
+
+    ``names`` maps a model's file name to the name shown in the legend.
+    """
     figure = go.Figure()
     for model_name, per_class in recalls.items():
         figure.add_bar(
-            name=model_name,
+            name=(names or {}).get(model_name, model_name),
             x=[class_label(c) for c in per_class],
             y=list(per_class.values()),
             text=[f"{v:.1%}" for v in per_class.values()],
@@ -105,12 +126,17 @@ def training_curves(history: dict[str, list[float]], metric: str) -> go.Figure:
             epochs = list(range(1, len(history[key]) + 1))
             figure.add_scatter(x=epochs, y=history[key], mode="lines+markers", name=name)
     figure.update_layout(
-        title=metric.capitalize(),
+        title=metric.capitalize() + (" (log scale)" if metric == "loss" else ""),
         xaxis_title="epoch",
+        # A first-epoch validation loss in the hundreds would flatten the rest.
+        yaxis_type="log" if metric == "loss" else "linear",
         height=300,
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
     )
     return figure
+
+
+MIN_BIN_COUNT = 10  # reliability bins with fewer scans are left out
 
 
 def reliability_diagram(diagrams: dict[str, dict], names: dict[str, str], title: str) -> go.Figure:
@@ -133,6 +159,14 @@ def reliability_diagram(diagrams: dict[str, dict], names: dict[str, str], title:
     )
     for model_name, calibration in diagrams.items():
         bins = calibration["reliability"]
+        # Bins of a handful of scans zigzag by chance: draw those with enough.
+        keep = [count >= MIN_BIN_COUNT for count in bins["count"]]
+        bins = {
+            key: [v for v, k in zip(bins[key], keep) if k]
+            for key in ("confidence", "accuracy", "count")
+        }
+        if not bins["count"]:
+            continue
         figure.add_scatter(
             x=bins["confidence"],
             y=bins["accuracy"],

@@ -5,16 +5,19 @@ Domain work happens in ``model/``; this module only caches its results.
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from model import config, registry
 from model.cards import history_path, read_json
-from model.inference import Classifier
 from model.inputs import decode_upload
-from model.ood import unreliable_reason
+from model.ood import gate_reason, unreliable_reason
 from model.overlay import fit_within
 from model.preprocessing import model_frame
+
+if TYPE_CHECKING:  # TensorFlow loads with the first model, not with the sidebar
+    from model.inference import Classifier
 
 DISPLAY_MAX_SIDE = 768
 BENCHMARK_FILE = "benchmark.json"
@@ -41,8 +44,10 @@ def _discover(folder: str) -> list[registry.ModelEntry]:
 
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=4)
-def load_classifier(weights_path: str) -> Classifier:
+def load_classifier(weights_path: str) -> "Classifier":
     """Loads one model per process (checked against its card) and warms it up."""
+    from model.inference import Classifier
+
     entry = next(
         e for e in registry.discover(Path(weights_path).parent) if e.weights == Path(weights_path)
     )
@@ -60,7 +65,7 @@ def selected_entry() -> registry.ModelEntry | None:
     return next((e for e in models if e.name == chosen), models[0])
 
 
-def selected_classifier() -> Classifier:
+def selected_classifier() -> "Classifier":
     """Loads the sidebar's model, or shows why not and stops the page."""
     entry = selected_entry()
     if entry is None:
@@ -78,7 +83,7 @@ def selected_classifier() -> Classifier:
 
 def model_title(entry: registry.ModelEntry) -> str:
     """'ResNet50 · 80.9 % leak-free' -> 'ResNet50'."""
-    return entry.label.split(" · ")[0]
+    return entry.title
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -105,7 +110,9 @@ def analyse_upload(
         "kind": decoded.kind,
         "notes": decoded.notes,
         "tags": decoded.tags,
-        "unreliable": unreliable_reason(decoded.rgb),
+        # Colour first (plain to see), then the model's own gate.
+        "unreliable": unreliable_reason(decoded.rgb)
+        or gate_reason(analysis.ood_score, classifier.gate_threshold),
         "analysis": analysis,
     }
 
@@ -124,8 +131,12 @@ def read_history(weights_path: str, modified: float) -> dict | None:
     return read_json(path) if path.exists() else None
 
 
-@st.cache_data(show_spinner=False, ttl=60)
 def read_benchmark() -> dict | None:
     """The committed speed measurements (``python -m model.benchmark``), or None."""
-    path = config.weights_dir() / BENCHMARK_FILE
+    return _read_benchmark(str(config.weights_dir()))
+
+
+@st.cache_data(show_spinner=False, ttl=60)
+def _read_benchmark(folder: str) -> dict | None:
+    path = Path(folder) / BENCHMARK_FILE  # the folder is the cache key
     return read_json(path) if path.exists() else None

@@ -10,17 +10,22 @@ from pages import charts
 from pages.common import read_benchmark, read_history, read_report, registered_models
 
 SPLITS = {
-    "official": "Official Kaggle Testing split",
-    "leak_free": "Leak-free subset (no near-copy in Training)",
-    "external": "External scans (Radiopaedia, 3 classes)",
+    "leak_free": "Kaggle leak-free subset (no near-copy in training)",
+    "radiopaedia_eval": "Radiopaedia cases not seen in training (other hospitals, 3 classes)",
+    "official": "Kaggle official test split (about a third are near-copies of training images)",
+    "external": "All Radiopaedia developer cases (includes cases used in training)",
 }
 
-SHORT_SPLIT_NAMES = {"official": "Official", "leak_free": "Leak-free", "external": "External"}
+SHORT_SPLIT_NAMES = {
+    "leak_free": "Kaggle leak-free",
+    "radiopaedia_eval": "Other hospitals",
+    "official": "Kaggle official*",
+}
 
 
 def abstention_summary(entry, leak_free: dict) -> str:
     """Plain words: what a model's threshold reaches on validation and on leak-free scans."""
-    name, card = entry.label.split(" · ")[0], entry.card
+    name, card = entry.title, entry.card
     validation = card.get("low_confidence", {})
     tested = leak_free.get("abstention")
     if "temperature" not in card or not validation or not tested:
@@ -51,6 +56,73 @@ def abstention_summary(entry, leak_free: dict) -> str:
     return text
 
 
+def gate_figures(report: dict) -> dict[str, str]:
+    """What the out-of-distribution gate flags, per set, for the headline table."""
+    figures = {}
+    ood = report.get("ood")
+    if ood:
+        figures["Gate: non-MRI images flagged"] = f"{ood['non_mri_flagged']:.1%}"
+    for split, words in (
+        ("leak_free", "Kaggle leak-free"),
+        ("radiopaedia_eval", "other hospitals"),
+    ):
+        flagged = report["splits"].get(split, {}).get("ood_flagged")
+        if flagged is not None:
+            figures[f"Gate: {words} scans flagged"] = f"{flagged:.1%}"
+    return figures
+
+
+def training_images_text(card: dict) -> str:
+    """How many images of which source trained and validated a model, in words."""
+    sources = card["data"].get("sources")
+    if not sources:
+        return (
+            f"{card['data']['train_images']} Kaggle images after removing near-copies of test "
+            f"images; {card['data']['validation_images']} for validation"
+        )
+    return "; ".join(
+        f"{counts['train']} {name.capitalize()} images for training, "
+        f"{counts['validation']} for validation"
+        for name, counts in sources.items()
+    )
+
+
+def localisation_rows(reports: dict, entries: dict) -> list[dict]:
+    """One row per model and explanation method of the reports' heatmap check."""
+    rows = []
+    for name, report in reports.items():
+        check = report.get("localisation", {}).get("leak_free")
+        if not check:
+            continue
+        title = entries[name].title
+        centre = check["centre"]
+        for method, figures in check["methods"].items():
+            rows.append(
+                {
+                    "model": title,
+                    "method": method,
+                    "points at the tumour": f"{figures['hit_rate']:.1%}",
+                    "heatmap inside the box": f"{figures['mass_inside']:.1%}",
+                    "beats the centre": "yes"
+                    if figures["hit_rate"] > centre["hit_rate"]
+                    and figures["mass_inside"] > centre["mass_inside"]
+                    else "no",
+                    "scans": figures["images"],
+                }
+            )
+        rows.append(
+            {
+                "model": title,
+                "method": "image centre (no model)",
+                "points at the tumour": f"{centre['hit_rate']:.1%}",
+                "heatmap inside the box": f"{centre['mass_inside']:.1%}",
+                "beats the centre": "",
+                "scans": centre["images"],
+            }
+        )
+    return rows
+
+
 st.title("Compare models")
 st.caption(
     "Every number here comes from the reports in model/weights/, written by "
@@ -77,7 +149,7 @@ rows = []
 for name, report in reports.items():
     card = entries[name].card
     row = {
-        "model": entries[name].label.split(" · ")[0],
+        "model": entries[name].title,
         "input": f"{card['input_size']} px",
         "initial weights": "random"
         if card.get("initial_weights") == "none"
@@ -88,8 +160,12 @@ for name, report in reports.items():
         if result:
             row[f"{title} accuracy"] = f"{result['accuracy']:.1%}"
             row[f"{title} macro-F1"] = f"{result['macro_f1']:.3f}"
-            if split == "external" and result.get("tumour_sensitivity") is not None:
-                row["External tumour sensitivity"] = f"{result['tumour_sensitivity']:.1%}"
+            if split == "radiopaedia_eval" and result.get("tumour_sensitivity") is not None:
+                row[f"{title} tumour sensitivity"] = f"{result['tumour_sensitivity']:.1%}"
+                specificity = result.get("tumour_specificity")
+                if specificity is not None:
+                    row[f"{title} no-tumour specificity"] = f"{specificity:.1%}"
+    row.update(gate_figures(report))
     row["training time"] = f"{card.get('wall_time_seconds', 0) / 60:.0f} min"
     rows.append(row)
 # One column per model, one row per number: easy to read across models.
@@ -100,6 +176,33 @@ st.caption(
     " · ".join(
         f"{SPLITS[split]}: {first[split]['images']} images" for split in SPLITS if split in first
     )
+    + ". *The official split contains near-copies of training images; the leak-free subset "
+    "is the clean Kaggle number. The gate is each model's check that an image looks like the "
+    "scans it was trained on; a flagged image gets no class."
+)
+
+st.subheader("Does the heatmap point at the tumour?")
+pointing_rows = localisation_rows(reports, entries)
+if pointing_rows:
+    st.dataframe(pd.DataFrame(pointing_rows), hide_index=True, key="compare_pointing")
+    st.caption(
+        "On the leak-free Kaggle test scans with a known tumour outline (boxes from the "
+        "figshare tumour masks): how often the hottest point of the heatmap of the true class "
+        "falls on the tumour (the box grown by 7 % of the image side), and how much of the "
+        "heatmap lies inside the box. A map that knows nothing, a blob at the image centre, "
+        "is the baseline to beat. Measured by `python -m model.pointing`."
+    )
+else:
+    st.info(
+        "No report holds the heatmap check yet. Run `python -m model.pointing --weights "
+        "model/weights/<name>.keras --methods all`."
+    )
+
+split = st.radio(
+    "Split for the details below",
+    [s for s in SPLITS if any(s in r["splits"] for r in reports.values())],
+    format_func=SPLITS.get,
+    key="compare_split",
 )
 
 st.subheader("Calibration and abstention")
@@ -110,7 +213,7 @@ st.caption(
     f"{TARGET_ACCURACY:.0%} accuracy on the scans answered), the app names no class and says "
     "the scan needs expert review. Both charts use the leak-free subset."
 )
-names = {name: entries[name].label.split(" · ")[0] for name in reports}
+names = {name: entries[name].title for name in reports}
 calibrated = {
     name: report["splits"]["leak_free"]
     for name, report in reports.items()
@@ -133,7 +236,8 @@ else:
         config={"displayModeBar": False},
     )
     reliability.caption(
-        "Each point is a bin of scans with similar confidence (bigger: more scans); on the "
+        "Each point is a bin of scans with similar confidence (bigger: more scans; bins of "
+        f"fewer than {charts.MIN_BIN_COUNT} scans are left out); on the "
         "dotted diagonal, confidence equals accuracy. The legend gives the expected "
         "calibration error (ECE) before → after temperature scaling."
     )
@@ -162,7 +266,7 @@ if speed:
         pd.DataFrame(
             [
                 {
-                    "model": entries[name].label.split(" · ")[0] if name in entries else name,
+                    "model": entries[name].title if name in entries else name,
                     "input": f"{result['input_size']} px",
                     "load": f"{result['load_s']:.1f} s",
                     "warm-up": f"{result['warm_up_s']:.1f} s",
@@ -183,19 +287,13 @@ if speed:
         key="compare_speed",
     )
     st.caption(
+        "Scroll the table sideways for every column. "
         f"Measured by `python -m model.benchmark` on {machine['cores']} CPU cores "
         f"({machine['cpu']}, no GPU), TensorFlow {machine['tensorflow']}, after warm-up; "
         f"medians of {speed['settings']['repeats']} runs. One process with every model "
         f"loaded peaked at {speed['peak_rss_mb']:.0f} MB of memory."
     )
 
-split = st.radio(
-    "Split",
-    [s for s in SPLITS if any(s in r["splits"] for r in reports.values())],
-    format_func=SPLITS.get,
-    horizontal=True,
-    key="compare_split",
-)
 recalls = {
     name: {
         c: report["splits"][split]["per_class"][c]["recall"]
@@ -206,7 +304,7 @@ recalls = {
     if split in report["splits"]
 }
 st.plotly_chart(
-    charts.recall_bars(recalls, f"Recall per class · {SPLITS[split]}"),
+    charts.recall_bars(recalls, f"Recall per class · {SPLITS[split]}", names),
     key="compare_recall",
     config={"displayModeBar": False},
 )
@@ -281,12 +379,15 @@ for name, report in reports.items():
     card = entry.card
     right.markdown(
         f"- **Architecture:** {card['architecture']}, input {card['input_size']} px\n"
-        f"- **Initial weights:** {card.get('initial_weights_note', card.get('initial_weights'))}\n"
+        f"- **Started from:** "
+        f"{'ImageNet weights' if card.get('initial_weights') == 'imagenet' else 'random weights'}"
+        "\n"
+        f"- **Recipe:** {card.get('recipe', 'see docs/training.md')}\n"
         f"- **Trained:** {card.get('epochs_run')} epochs, "
         f"{card.get('wall_time_seconds', 0) / 60:.0f} min on {card['machine']['cores']} CPU "
         f"cores ({card['machine']['cpu']})\n"
-        f"- **Training images:** {card['data']['train_images']} after removing near-copies "
-        f"of test images; {card['data']['validation_images']} for validation\n"
+        f"- **Training images:** {training_images_text(card)}\n"
+        f"- **Licence of the weights:** {card.get('licence', 'CC0 data only')}\n"
         f"- **Heatmap layer:** `{card['gradcam_layer']}`"
     )
     counts, shares = st.columns(2)

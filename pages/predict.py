@@ -1,19 +1,22 @@
 """Classify a scan: upload (or pick a sample), see the class, the probabilities and the heatmap."""
 
+from __future__ import annotations  # Classifier is only imported for type checking
+
 import functools
 import hashlib
 import io
 from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import streamlit as st
 from PIL import Image
 
-from model import report_pdf
-from model.config import PROJECT_ROOT
-from model.inference import Classifier
+from model import config, report_pdf
+from model.cards import report_path
 from model.inputs import MAX_UPLOAD_MEGABYTES, InputError
-from model.overlay import overlay
+from model.overlay import DEFAULT_COLORMAP, legend, overlay
 from model.registry import ModelEntry, WeightsError
 from pages import charts
 from pages.common import (
@@ -24,12 +27,18 @@ from pages.common import (
     load_classifier,
     model_title,
     plain,
+    read_report,
     registered_models,
     selected_classifier,
+    selected_entry,
 )
 
-SAMPLES_DIR = PROJECT_ROOT / "assets" / "samples"
+if TYPE_CHECKING:  # TensorFlow loads with the first model, after the page is drawn
+    from model.inference import Classifier
+
+SAMPLES_DIR = config.SAMPLES_DIR
 SAMPLE_KEY = "predict_sample"
+SAMPLE_PREFIX = "sample: "
 TARGET_KEY = "predict_target"
 ALL_MODELS_KEY = "predict_all_models"
 PREDICTED = "predicted"  # target option: explain the class the model predicts
@@ -37,12 +46,27 @@ FULL_RESULTS_UP_TO = 5  # more files than this: one collapsed section per file
 COMPARE_IMAGE_WIDTH = 360  # pixels: each model's heatmap in the side-by-side comparison
 EXPERT_REVIEW = "Needs expert review"
 
+
+def other_hospitals_line() -> str:
+    """What the selected model scores on other hospitals' scans, read from its report."""
+    entry = selected_entry()
+    path = report_path(entry.weights) if entry else None
+    if path is None or not path.exists():
+        return ""
+    result = read_report(str(entry.weights), path.stat().st_mtime)["splits"].get("radiopaedia_eval")
+    if not result:
+        return ""
+    return (
+        f" On Radiopaedia cases from other hospitals that it never saw, this model is right "
+        f"{result['accuracy']:.0%} of the time and finds {result['tumour_sensitivity']:.0%} "
+        "of tumours, so a confident answer can still be wrong (see Compare models)."
+    )
+
+
 st.title("Classify a brain MRI slice")
 st.caption(
     "Glioma, meningioma, pituitary tumour or no tumour, with the model's confidence and "
-    "a heatmap of where it looked. For education and research, not for diagnosis. "
-    "On scans from other hospitals the bundled models are right only about 30 % of the "
-    "time, even when confident (see Compare models)."
+    f"a heatmap of where it looked. {config.SHORT_INTENDED_USE}" + other_hospitals_line()
 )
 
 uploads = st.file_uploader(
@@ -53,17 +77,26 @@ uploads = st.file_uploader(
     key="predict_uploads",
     max_upload_size=MAX_UPLOAD_MEGABYTES,
 )
-st.write("No scan at hand? Try a sample from the test set:")
+st.write(
+    "No scan at hand? Try a sample from the Kaggle leak-free test set "
+    "(each button names the true class of its scan):"
+)
+sample_clicked = False
 for column, sample in zip(st.columns(4), sorted(SAMPLES_DIR.glob("*.jpg"))):
     if column.button(
-        charts.class_label(sample.stem), key=f"predict_sample_{sample.stem}", width="stretch"
+        f"{charts.class_label(sample.stem)} sample",
+        key=f"predict_sample_{sample.stem}",
+        width="stretch",
     ):
         st.session_state[SAMPLE_KEY] = sample.name
+        sample_clicked = True
 
 items = [(upload.name, upload.getvalue()) for upload in uploads or []]
+if items and sample_clicked:
+    st.info("Remove the uploaded files (× on each) to see the sample; they come first.")
 if not items and st.session_state.get(SAMPLE_KEY):
     sample = SAMPLES_DIR / st.session_state[SAMPLE_KEY]
-    items = [(f"sample: {sample.name}", sample.read_bytes())]
+    items = [(f"{SAMPLE_PREFIX}{sample.name}", sample.read_bytes())]
 if not items:
     st.info(
         "Upload a JPEG, PNG, BMP, TIFF, WebP, GIF or DICOM file of one axial, coronal or "
@@ -74,24 +107,33 @@ if not items:
 classifier = selected_classifier()
 method = st.session_state.get(SIDEBAR_METHOD, "Grad-CAM")
 opacity = st.session_state.get(SIDEBAR_OPACITY, 0.45)
-colormap = st.session_state.get(SIDEBAR_COLORMAP, "Jet")
+colormap = st.session_state.get(SIDEBAR_COLORMAP, DEFAULT_COLORMAP)
 weights_path = str(classifier.entry.weights)
 
-target_column, compare_column = st.columns([2, 1], vertical_alignment="bottom")
-target_name = target_column.radio(
-    "Heatmap explains",
-    options=[PREDICTED, *classifier.class_names],
-    format_func=lambda name: "Predicted class" if name == PREDICTED else charts.class_label(name),
-    key=TARGET_KEY,
-    horizontal=True,
-    help="Pick a class to see where the model found evidence for it, e.g. why the scan "
-    "could be a meningioma even when the model predicts something else.",
-)
-compare_all = compare_column.toggle(
-    "Compare every model on this scan",
-    key=ALL_MODELS_KEY,
-    help="Shows the calibrated prediction and heatmap of every bundled model side by side.",
-)
+# The chosen class to explain, read before the controls are drawn: the
+# controls only appear once some scan was analysed.
+target_name = st.session_state.get(TARGET_KEY, PREDICTED)
+
+
+def draw_controls() -> bool:
+    """The heatmap-target and compare-all controls; returns whether to compare every model."""
+    target_column, compare_column = st.columns([2, 1], vertical_alignment="bottom")
+    target_column.radio(
+        "Heatmap explains",
+        options=[PREDICTED, *classifier.class_names],
+        format_func=lambda name: (
+            "Predicted class" if name == PREDICTED else charts.class_label(name)
+        ),
+        key=TARGET_KEY,
+        horizontal=True,
+        help="Pick a class to see where the model found evidence for it, e.g. why the scan "
+        "could be a meningioma even when the model predicts something else.",
+    )
+    return compare_column.toggle(
+        "Compare every model on this scan",
+        key=ALL_MODELS_KEY,
+        help="Shows the calibrated prediction and heatmap of every bundled model side by side.",
+    )
 
 
 def target_index(model: Classifier) -> int | None:
@@ -134,6 +176,7 @@ def report_builder(name: str, result: dict, blended) -> Callable[[], bytes]:
         model=model_facts(classifier),
         caution=result["unreliable"],
         uncalibrated=analysis.uncalibrated,
+        colormap=colormap,
     )
 
 
@@ -147,6 +190,26 @@ def heatmap_caption(model: Classifier, analysis) -> str:
         "the most probable class" if analysis.explained == analysis.predicted else "chosen above"
     )
     return f"{method}: where the model looked for “{explained}” ({reason})"
+
+
+def pointing_line(model: Classifier, method_name: str) -> str | None:
+    """The measured hit rate of this model and method, read from its report."""
+    path = report_path(model.entry.weights)
+    if not path.exists():
+        return None
+    report = read_report(str(model.entry.weights), path.stat().st_mtime)
+    check = report.get("localisation", {}).get("leak_free", {})
+    figures = check.get("methods", {}).get(method_name)
+    if not figures:
+        return None
+    line = (
+        f"On {figures['images']} test scans with a known tumour outline, the hottest point of "
+        f"this heatmap fell on the tumour in {figures['hit_rate']:.0%} of cases (a point at "
+        f"the image centre: {check['centre']['hit_rate']:.0%})."
+    )
+    if figures["hit_rate"] <= check["centre"]["hit_rate"]:
+        line += " This method does no better than that point: read it with care."
+    return line
 
 
 def show_decision(result: dict) -> None:
@@ -184,9 +247,22 @@ def show_result(name: str, result: dict, key: str) -> Callable[[], bytes]:
     if result["tags"]:
         st.text(" · ".join(f"{label}: {value}" for label, value in result["tags"].items()))
     blended = overlay(result["display"], analysis.cam, opacity, colormap)
+    if result["unreliable"] and not st.toggle(
+        "Show the model's output anyway",
+        key=f"{key}_anyway",
+        help="The raw probabilities and heatmap of an image the model was not trained for. "
+        "They are not a diagnosis and may be meaningless.",
+    ):
+        st.image(result["display"], caption="Uploaded image", width=COMPARE_IMAGE_WIDTH)
+        return report_builder(name, result, blended)
     scan, heat, numbers = st.columns([1, 1, 1.3], gap="medium")
     scan.image(result["display"], caption="Uploaded scan", width="stretch")
     heat.image(blended, caption=heatmap_caption(classifier, analysis), width="stretch")
+    heat.image(legend(colormap), width="stretch")
+    heat.caption("Colour scale: dark, no evidence for the class; bright, the strongest.")
+    measured = pointing_line(classifier, method)
+    if measured:
+        heat.caption(measured)
     if not analysis.cam.any():
         heat.caption(
             "The heatmap is empty: no region raised the score of this class. "
@@ -284,7 +360,37 @@ def show_every_model(sha256: str, data: bytes) -> None:
     (st.info if line.startswith("All") else st.warning)(line)
 
 
-rows = []
+def decision_text(result: dict | None, error: str | None) -> str:
+    """One scan's outcome in a few words, for the batch table and the section titles."""
+    if error:
+        return f"not analysed: {error}"
+    analysis = result["analysis"]
+    if result["unreliable"]:
+        return "needs expert review (unlike the training scans)"
+    if not analysis.confident:
+        return "needs expert review (the model is unsure)"
+    label = charts.class_label(classifier.class_names[analysis.predicted])
+    return f"{label} · {float(analysis.probabilities[analysis.predicted]):.1%}"
+
+
+def table_row(name: str, result: dict | None, error: str | None, report_name: str) -> dict:
+    """One row of the batch table: the decision first, then the numbers behind it."""
+    row = {"file": name, "decision": decision_text(result, error)}
+    if result is None:
+        return row
+    analysis = result["analysis"]
+    row["most probable"] = charts.class_label(classifier.class_names[analysis.predicted])
+    row["unlike training scans"] = bool(result["unreliable"])
+    row.update(
+        {
+            charts.class_label(c): round(float(p), 4)
+            for c, p in zip(classifier.class_names, analysis.probabilities)
+        }
+    )
+    row["report"] = report_name
+    return row
+
+
 progress = st.progress(0.0, text="Analysing…") if len(items) > 1 else None
 results = []
 chosen_target = target_index(classifier)
@@ -300,64 +406,57 @@ for index, (name, data) in enumerate(items):
 if progress is not None:
     progress.empty()
 
+compare_all = draw_controls() if any(r[3] is not None for r in results) else False
+few = len(results) <= FULL_RESULTS_UP_TO
+table_slot = st.container() if len(results) > 1 else None  # the batch table, above the scans
+
+rows = []
 reports = {}  # scan name (made unique) -> builder of its PDF
 for index, (name, sha256, data, result, error) in enumerate(results):
     key = f"predict_{index}_{sha256[:12]}"
-    few = len(results) <= FULL_RESULTS_UP_TO
-    container = st.container(border=True) if few else st.expander(plain(name))
+    title = f"{name} · {decision_text(result, error)}"
+    container = st.container(border=True) if few else st.expander(plain(title))
     with container:
         st.markdown(f"**{plain(name)}**")
+        if name.startswith(SAMPLE_PREFIX):
+            truth = charts.class_label(Path(name.removeprefix(SAMPLE_PREFIX)).stem)
+            st.caption(f"True class of this sample (from the dataset's label): {truth}.")
         if error:
             st.error(f"{plain(name)} could not be analysed: {error}")
         else:
             build_report = show_result(name, result, key)
             if compare_all:
                 show_every_model(sha256, data)
+    report_name = ""
     if result:
-        analysis = result["analysis"]
         report_name = name if name not in reports else f"{name} ({index + 1})"
         reports[report_name] = build_report
-        label = charts.class_label(classifier.class_names[analysis.predicted])
-        decided = analysis.confident and not result["unreliable"]
-        row = {
-            "file": name,
-            "class": label,
-            "confident": analysis.confident,
-            "decision": label if decided else EXPERT_REVIEW.lower(),
-        }
-        row.update(
-            {
-                charts.class_label(c): round(float(p), 4)
-                for c, p in zip(classifier.class_names, analysis.probabilities)
-            }
-        )
-        row["report"] = report_pdf.report_file_names(list(reports))[-1]
-        rows.append(row)
-    else:
-        rows.append({"file": name, "class": "not analysed", "confident": False})
+        report_name = report_pdf.report_file_names(list(reports))[-1]
+    rows.append(table_row(name, result, error, report_name))
 
-if len(results) > 1:
-    st.subheader("All results")
-    table = pd.DataFrame(rows)
-    st.dataframe(table, hide_index=True, key="predict_table")
-    rows_csv = table.to_csv(index=False).encode()
-    csv_column, zip_column = st.columns(2)
-    csv_column.download_button(
-        "Download results (CSV)",
-        rows_csv,
-        file_name=report_pdf.CSV_NAME,
-        mime="text/csv",
-        key="predict_csv",
-        on_click="ignore",
-    )
-    zip_column.download_button(
-        "Download all (ZIP)",
-        functools.partial(build_zip, rows_csv, reports),
-        file_name="brain-mri-reports.zip",
-        mime="application/zip",
-        key="predict_zip",
-        on_click="ignore",
-        disabled=not reports,
-        help="The results table and one PDF report per analysed scan.",
-    )
+if table_slot is not None:
+    with table_slot:
+        st.subheader("All results")
+        table = pd.DataFrame(rows)
+        st.dataframe(table, hide_index=True, key="predict_table", width="stretch")
+        rows_csv = table.to_csv(index=False).encode()
+        csv_column, zip_column = st.columns(2)
+        csv_column.download_button(
+            "Download results (CSV)",
+            rows_csv,
+            file_name=report_pdf.CSV_NAME,
+            mime="text/csv",
+            key="predict_csv",
+            on_click="ignore",
+        )
+        zip_column.download_button(
+            "Download all (ZIP)",
+            functools.partial(build_zip, rows_csv, reports),
+            file_name="brain-mri-reports.zip",
+            mime="application/zip",
+            key="predict_zip",
+            on_click="ignore",
+            disabled=not reports,
+            help="The results table and one PDF report per analysed scan.",
+        )
 st.caption(f"Model: {classifier.entry.label}.")

@@ -119,7 +119,7 @@ def test_uploading_a_sample_shows_its_class_and_an_overlay(sample):
     app.file_uploader(key="predict_uploads").set_value((sample, data, "image/jpeg")).run()
     assert_no_exception(app)
     assert_shows_class(app, EXPECTED_LABEL[sample.removesuffix(".jpg")])
-    assert len(app.get("image")) == 2  # the scan and its overlay
+    assert len(app.get("image")) == 3  # the scan, its overlay and the colour scale
     assert app.get("download_button")
 
 
@@ -138,7 +138,8 @@ def test_several_files_give_a_table_and_a_csv():
     assert_no_exception(app)
     table = app.dataframe[0].value  # the results table
     assert list(table["file"]) == [name for name, _, _ in files]
-    assert list(table["class"])[-1] == "not analysed"
+    assert list(table["decision"])[-1].startswith("not analysed: ")
+    assert "not an image we can read" in list(table["decision"])[-1]  # the reason, not None
     assert "not an image we can read" in app.error[0].value
     assert any(b.label == "Download results (CSV)" for b in app.get("download_button"))
 
@@ -150,15 +151,16 @@ def test_compare_page_shows_the_numbers_of_the_reports():
     table = app.dataframe[0].value.set_index("")  # the headline table: a column per model
     for entry in SHIPPED.values():
         accuracy = entry.report()["splits"]["leak_free"]["accuracy"]
-        column = entry.label.split(" · ")[0]
-        assert table.loc["Leak-free accuracy", column] == f"{accuracy:.1%}"
+        column = entry.title
+        assert table.loc["Kaggle leak-free accuracy", column] == f"{accuracy:.1%}"
 
 
 def test_the_toggle_shows_every_model_and_whether_they_agree():
     app = fresh_app(predict_sample="pituitary.jpg", predict_all_models=True)
     assert_no_exception(app)
-    assert len(app.image) == 2 + len(SHIPPED)  # the scan, its overlay, one heatmap per model
-    titles = [entry.label.split(" · ")[0] for entry in SHIPPED.values()]
+    # the scan, its overlay, the colour scale, one heatmap per model
+    assert len(app.image) == 3 + len(SHIPPED)
+    titles = [entry.title for entry in SHIPPED.values()]
     shown = [m.value for m in app.markdown]
     assert all(f"**{title}**" in shown for title in titles)
     lines = [
@@ -206,3 +208,21 @@ def test_a_batch_downloads_as_one_zip_of_the_table_and_the_pdfs(deferred_downloa
     assert list(table["file"]) == names and list(table["report"]) == reports
     for report in reports:
         assert pdf_pages_and_text(archive.read(report))[0] == 1
+
+
+def test_a_failed_only_file_shows_no_heatmap_controls():
+    app = fresh_app()
+    app.file_uploader(key="predict_uploads").set_value(
+        [("broken.jpg", b"not an image at all", "image/jpeg")]
+    ).run()
+    assert_no_exception(app)
+    assert "not an image we can read" in app.error[0].value
+    assert not [r for r in app.radio if r.label == "Heatmap explains"]
+    assert not [t for t in app.toggle if t.label == "Compare every model on this scan"]
+
+
+def test_a_sample_names_its_true_class():
+    app = fresh_app(predict_sample="notumor.jpg")
+    assert_no_exception(app)
+    assert any("True class of this sample" in c.value and "No tumour" in c.value
+               for c in app.caption)  # fmt: skip

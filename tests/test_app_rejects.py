@@ -101,8 +101,9 @@ def test_every_rejected_kind_at_once_gets_its_own_error_beside_a_good_scan():
     for error, (_, _, message) in zip(errors, bad_files):
         assert message in error
     table = app.dataframe[0].value  # the results table, one row per file
-    assert list(table["class"]).count("not analysed") == len(bad_files)
-    assert list(table["class"])[-1] != "not analysed"
+    decisions = list(table["decision"])
+    assert sum(d.startswith("not analysed: ") for d in decisions) == len(bad_files)
+    assert not decisions[-1].startswith("not analysed")
 
 
 def test_html_in_file_names_is_shown_as_text():
@@ -124,3 +125,23 @@ def test_dicom_tags_are_shown_as_plain_text():
     assert_no_exception(app)
     assert any(description in text.value for text in app.text)  # st.text: never rendered
     assert not [text for text in markdown_strings(app) if RAW_HTML.search(text)]
+
+
+def black_png() -> bytes:
+    from PIL import Image
+
+    return encoded(Image.new("L", (256, 256), 0), "PNG")
+
+
+def test_an_image_unlike_any_scan_gets_no_class_until_asked(tmp_path):
+    """An all-black PNG is flagged by the gate: a notice, no chart, then "show anyway"."""
+    app = upload(fresh_app(), ("black.png", black_png()))
+    assert_no_exception(app)
+    assert headline(app).startswith("Needs expert review")
+    assert any("does not look like the brain MRI slices" in w.value for w in app.warning)
+    assert not app.get("plotly_chart")  # the raw output stays hidden
+    toggle = next(t for t in app.toggle if t.label == "Show the model's output anyway")
+    app = toggle.set_value(True).run()
+    assert_no_exception(app)
+    assert app.get("plotly_chart")  # shown on request, with the warning kept beside it
+    assert any("does not look like the brain MRI slices" in w.value for w in app.warning)

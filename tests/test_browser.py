@@ -215,3 +215,37 @@ def test_compare_page_draws_the_reports(server, browser):
     frame(page, page.get_by_role("heading", name="Headline numbers"), "top", FRAME_MARGIN)
     save_screenshot(page, "compare", readme=True)
     page.close()
+
+
+def test_own_scans_page_scores_an_uploaded_zip(server, browser, tmp_path):
+    """Upload a ZIP of class folders, run the test and read the confusion matrix."""
+    import zipfile
+
+    archive = tmp_path / "my-scans.zip"
+    with zipfile.ZipFile(archive, "w") as handle:
+        for folder, sample in (("glioma", "glioma"), ("no_tumor", "notumor"),
+                               ("pituitary", "pituitary")):  # fmt: skip
+            handle.write(SAMPLES_DIR / f"{sample}.jpg", f"{folder}/{sample}.jpg")
+    page = open_page(browser, server)
+    page.get_by_role("link", name="Test on your scans").click()
+    page.get_by_text("What will you upload?").wait_for(timeout=60_000)
+    page.locator("input[type=file]").set_input_files(str(archive))
+    page.get_by_text("What was found").wait_for(timeout=60_000)
+    page.get_by_role("button", name="Run the test on 3 scans").click()
+    page.get_by_text("Misclassified scans").or_(
+        page.get_by_text("Download summary (PDF)")
+    ).first.wait_for(timeout=180_000)
+    wait_until_drawn(page)
+    assert_no_traceback(page)
+    matrix = page.evaluate(
+        """() => {
+            const plot = [...document.querySelectorAll('[data-testid=stMain] .js-plotly-plot')]
+                .find(p => p.data && p.data[0].type === 'heatmap');
+            return plot ? plot.data[0].text : null;  // the counts printed in the cells
+        }"""
+    )
+    assert matrix is not None
+    assert sum(int(cell) for row in matrix for cell in row) == 3  # one scan per true class
+    frame(page, page.get_by_role("heading", name="ResNet50"), "top", FRAME_MARGIN)
+    save_screenshot(page, "own-scans", readme=True)
+    page.close()

@@ -146,3 +146,9 @@ def test_gradcam_changes_when_the_weights_are_randomised():
             else:
                 correlations.append(spearmanr(trained_map.ravel(), random_map.ravel()).statistic)
     assert np.mean(correlations) < 0.5, f"mean Spearman correlation {np.mean(correlations):.2f}"
+
+
+def test_the_sidebar_lists_exactly_the_implemented_methods():
+    from model.config import EXPLANATION_METHODS
+
+    assert tuple(METHODS) == EXPLANATION_METHODS

@@ -45,10 +45,20 @@ def sample_cases():
 
 @pytest.mark.parametrize(("entry", "sample"), list(sample_cases()))
 def test_independent_path_classifies_the_sample(entry, sample):
-    """As an outside checker would: safe_mode load, Pillow resize of raw RGB, softmax."""
+    """As an outside checker would: safe_mode load, the card's input recipe by hand, softmax.
+
+    The "grey" view, written out with NumPy: grey levels stretched from the darkest
+    pixel to the 99.9th percentile, three equal channels, Pillow's bilinear resize.
+    """
     model = keras.saving.load_model(entry.weights, safe_mode=True, compile=False)
     size = model.input_shape[1]
-    rgb = Image.open(sample).convert("RGB").resize((size, size), Image.Resampling.BILINEAR)
+    image = Image.open(sample).convert("RGB")
+    if entry.card.get("input_view") == "grey":
+        grey = np.asarray(image.convert("L"), dtype=np.float64)
+        low, high = grey.min(), np.percentile(grey, 99.9)
+        stretched = np.clip((grey - low) * 255 / (high - low), 0, 255).round().astype(np.uint8)
+        image = Image.fromarray(stretched).convert("RGB")
+    rgb = image.resize((size, size), Image.Resampling.BILINEAR)
     probabilities = model.predict(np.asarray(rgb, dtype="float32")[None], verbose=0)[0]
     assert config.CLASS_NAMES[int(probabilities.argmax())] == sample.stem
 
@@ -57,9 +67,11 @@ def test_independent_path_classifies_the_sample(entry, sample):
 def test_app_path_equals_training_path(entry):
     classifier = Classifier(entry)
     for sample in SAMPLES:
-        training = load_model_input(sample, classifier.size)
+        training = load_model_input(sample, classifier.size, classifier.view)
         app = to_model_input(
-            Image.fromarray(decode_upload(sample.read_bytes()).rgb), classifier.size
+            Image.fromarray(decode_upload(sample.read_bytes()).rgb),
+            classifier.size,
+            classifier.view,
         )
         np.testing.assert_array_equal(app, training)
         analysis = classifier.analyse(decode_upload(sample.read_bytes()).rgb)
@@ -86,7 +98,8 @@ def test_evaluation_reproduces_the_reported_predictions(entry):
     chosen[:: len(images) // 24] = True  # a fixed subset of 24 images across all classes
     subset = images.subset(chosen)
     model = keras.saving.load_model(entry.weights, safe_mode=True, compile=False)
-    probabilities = predict_probabilities(model, load_arrays(subset, entry.input_size))
+    arrays = load_arrays(subset, entry.input_size, view=entry.card.get("input_view", "full"))
+    probabilities = predict_probabilities(model, arrays)
     expected = np.asarray(report["probabilities"])[chosen]
     np.testing.assert_allclose(probabilities, expected, atol=1e-4)
     np.testing.assert_array_equal(probabilities.argmax(1), expected.argmax(1))
