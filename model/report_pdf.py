@@ -200,6 +200,18 @@ def _labelled_line(pdf: FPDF, label: str, text: str, font: str = FONT, size: int
     pdf.cell(CONTENT_WIDTH - 38, LINE_HEIGHT, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
+def new_page(title: str, created: datetime) -> FPDF:
+    """An A4 portrait document with the project's margins and fonts, on its first page."""
+    pdf = FPDF(orientation="portrait", unit="mm", format="A4")
+    pdf.core_fonts_encoding = TEXT_ENCODING
+    pdf.set_margins(MARGIN, MARGIN, MARGIN)
+    pdf.set_auto_page_break(auto=True, margin=MARGIN)
+    pdf.set_title(title)
+    pdf.set_creation_date(created)
+    pdf.add_page()
+    return pdf
+
+
 def scan_report(
     *,
     file_name: str,
@@ -242,13 +254,7 @@ def scan_report(
     """
     created = created or datetime.now(UTC)
     top = int(np.argmax(probabilities))
-    pdf = FPDF(orientation="portrait", unit="mm", format="A4")
-    pdf.core_fonts_encoding = TEXT_ENCODING
-    pdf.set_margins(MARGIN, MARGIN, MARGIN)
-    pdf.set_auto_page_break(auto=True, margin=MARGIN)
-    pdf.set_title("Brain MRI classifier report")
-    pdf.set_creation_date(created)
-    pdf.add_page()
+    pdf = new_page("Brain MRI classifier report", created)
 
     pdf.set_font(FONT, "B", 17)
     pdf.cell(
@@ -402,13 +408,7 @@ def own_scans_summary(
         created: The time printed on the page (now when None).
     """
     created = created or datetime.now(UTC)
-    pdf = FPDF(orientation="portrait", unit="mm", format="A4")
-    pdf.core_fonts_encoding = TEXT_ENCODING
-    pdf.set_margins(MARGIN, MARGIN, MARGIN)
-    pdf.set_auto_page_break(auto=True, margin=MARGIN)
-    pdf.set_title("Brain MRI classifier: test on your scans")
-    pdf.set_creation_date(created)
-    pdf.add_page()
+    pdf = new_page("Brain MRI classifier: test on your scans", created)
     pdf.set_font(FONT, "B", 16)
     pdf.cell(CONTENT_WIDTH, 9, "Test on your scans", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font(FONT, size=10)

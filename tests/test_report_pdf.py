@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from model import config
+from model import config, report_pdf
 from model.overlay import overlay
 from model.report_pdf import (
     CSV_NAME,
@@ -118,3 +118,20 @@ def test_zip_holds_the_csv_and_one_readable_pdf_per_scan(scan):
     assert archive.read(CSV_NAME).startswith(b"file,class")
     for name in names[1:]:
         assert read(archive.read(name))[0] == 1
+
+
+def test_the_own_scans_summary_is_one_page_with_its_figures():
+    from types import SimpleNamespace
+
+    from model.metrics import classification_metrics
+
+    probabilities = np.eye(4, dtype=np.float32)[[0, 1, 2, 0]]
+    metrics = classification_metrics(probabilities, np.array([0, 1, 2, 2]))
+    comparison = [{"set": "Your scans", "images": 4, "accuracy": "75.0%"}]
+    result = SimpleNamespace(rows=[None] * 5, answered=3, abstained=0, flagged=1, unreadable=1)
+    pdf = report_pdf.own_scans_summary("ResNet50", metrics, comparison, result)
+    reader = PdfReader(io.BytesIO(pdf))
+    text = reader.pages[0].extract_text()
+    assert len(reader.pages) == 1
+    assert "Test on your scans" in text and "Your scans" in text and "75.0%" in text
+    assert "not a medical device" in text
