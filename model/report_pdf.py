@@ -23,6 +23,7 @@ from fpdf.fonts import FontFace
 from PIL import Image
 
 from model.config import CLASS_LABELS, INTENDED_USE, class_label
+from model.decision import EXPERT_REVIEW, UNLIKE_TRAINING, UNSURE, decide
 from model.overlay import DEFAULT_COLORMAP, legend
 
 # The intended use, stated once for the reports and the app.
@@ -111,16 +112,16 @@ def decision_text(
     Returns:
         ``"Glioma · 93.1 %"`` or a ``"Needs expert review: ..."`` sentence that names no class.
     """
-    top = int(np.argmax(probabilities))
-    probability = percent(probabilities[top])
-    if caution:
-        return "Needs expert review: the image does not look like the scans the model knows"
-    if not confident:
+    decision = decide(probabilities, confident, caution)
+    probability = percent(decision.probability)
+    if decision.reason == UNLIKE_TRAINING:
+        return f"{EXPERT_REVIEW}: the image does not look like the scans the model knows"
+    if decision.reason == UNSURE:
         return (
-            f"Needs expert review: the model is unsure (top probability {probability} "
+            f"{EXPERT_REVIEW}: the model is unsure (top probability {probability} "
             f"below threshold {percent(threshold)})"
         )
-    return f"{class_label(class_names[top])} · {probability}"
+    return f"{class_label(class_names[decision.top])} · {probability}"
 
 
 def _fitted_size(image: np.ndarray) -> tuple[float, float]:

@@ -15,6 +15,13 @@ from PIL import Image
 
 from model import config, report_pdf
 from model.cards import report_path
+from model.decision import (
+    CONFIDENT,
+    EXPERT_REVIEW,
+    UNLIKE_TRAINING,
+    Decision,
+    decide,
+)
 from model.inputs import MAX_UPLOAD_MEGABYTES, InputError
 from model.overlay import DEFAULT_COLORMAP, legend, overlay
 from model.registry import ModelEntry, WeightsError
@@ -44,7 +51,6 @@ ALL_MODELS_KEY = "predict_all_models"
 PREDICTED = "predicted"  # target option: explain the class the model predicts
 FULL_RESULTS_UP_TO = 5  # more files than this: one collapsed section per file
 COMPARE_IMAGE_WIDTH = 360  # pixels: each model's heatmap in the side-by-side comparison
-EXPERT_REVIEW = "Needs expert review"
 
 
 def other_hospitals_line() -> str:
@@ -213,14 +219,13 @@ def pointing_line(model: Classifier, method_name: str) -> str | None:
 
 
 def show_decision(result: dict) -> None:
-    analysis = result["analysis"]
-    label = charts.class_label(classifier.class_names[analysis.predicted])
-    confidence = float(analysis.probabilities[analysis.predicted])
-    if result["unreliable"]:
+    verdict = scan_decision(result)
+    if verdict.reason == UNLIKE_TRAINING:
         st.subheader(f"{EXPERT_REVIEW} · this image is unlike the training scans")
         st.warning(result["unreliable"])
-    elif analysis.confident:
-        st.subheader(f"{label} · {confidence:.1%}")
+    elif verdict.reason == CONFIDENT:
+        label = charts.class_label(classifier.class_names[verdict.top])
+        st.subheader(f"{label} · {verdict.probability:.1%}")
     else:
         st.subheader(f"{EXPERT_REVIEW} · the model is unsure")
         reached = classifier.low_confidence.get("accuracy")
@@ -231,7 +236,7 @@ def show_decision(result: dict) -> None:
             else ""
         )
         st.warning(
-            f"The model's top probability ({confidence:.1%}) is below its threshold of "
+            f"The model's top probability ({verdict.probability:.1%}) is below its threshold of "
             f"{classifier.low_confidence_threshold:.0%}, so it names no class.{evidence} "
             "This scan needs review by a qualified reader; the numbers beside the heatmap "
             "are not a diagnosis."
@@ -310,12 +315,16 @@ def every_model_result(sha256: str, data: bytes) -> list[tuple[ModelEntry, Class
     return outcomes
 
 
+def scan_decision(result: dict) -> Decision:
+    """The one rule (``model.decision``) applied to an analysed scan."""
+    analysis = result["analysis"]
+    return decide(analysis.probabilities, analysis.confident, result["unreliable"])
+
+
 def decision(model: Classifier, result: dict) -> str | None:
     """The class a model states for a scan, or None when the scan needs expert review."""
-    analysis = result["analysis"]
-    if analysis.confident and not result["unreliable"]:
-        return charts.class_label(model.class_names[analysis.predicted])
-    return None
+    stated = scan_decision(result).stated
+    return None if stated is None else charts.class_label(model.class_names[stated])
 
 
 def agreement_line(outcomes: list[tuple[ModelEntry, Classifier, dict]]) -> str:
@@ -364,13 +373,11 @@ def decision_text(result: dict | None, error: str | None) -> str:
     """One scan's outcome in a few words, for the batch table and the section titles."""
     if error:
         return f"not analysed: {error}"
-    analysis = result["analysis"]
-    if result["unreliable"]:
-        return "needs expert review (unlike the training scans)"
-    if not analysis.confident:
-        return "needs expert review (the model is unsure)"
-    label = charts.class_label(classifier.class_names[analysis.predicted])
-    return f"{label} · {float(analysis.probabilities[analysis.predicted]):.1%}"
+    verdict = scan_decision(result)
+    if verdict.stated is None:
+        return f"{EXPERT_REVIEW.lower()} ({verdict.reason})"
+    label = charts.class_label(classifier.class_names[verdict.top])
+    return f"{label} · {verdict.probability:.1%}"
 
 
 def table_row(name: str, result: dict | None, error: str | None, report_name: str) -> dict:
