@@ -261,25 +261,22 @@ def score(
         scans: The labelled scans.
         on_progress: Called with (done, total) after each scan.
     """
-    from model.inputs import InputError, decode_upload
-    from model.ood import gate_reason, unreliable_reason
+    from model.analysis import analyse_bytes
+    from model.explain import DEFAULT_METHOD
+    from model.inputs import InputError
 
     rows = []
     for index, (name, label, data) in enumerate(zip(scans.names, scans.labels, scans.data)):
         row = ScanRow(name, label)
         try:
-            decoded = decode_upload(data)
+            scan = analyse_bytes(classifier, data, DEFAULT_METHOD)
         except InputError as error:
             row.error = str(error)
         else:
-            analysis = classifier.analyse(decoded.rgb)
-            row.predicted = analysis.predicted
-            row.probabilities = [round(float(p), 5) for p in analysis.uncalibrated]
-            row.confident = analysis.confident
-            row.flagged = bool(
-                unreliable_reason(decoded.rgb)
-                or gate_reason(analysis.ood_score, classifier.gate_threshold)
-            )
+            row.predicted = scan.analysis.predicted
+            row.probabilities = [round(float(p), 5) for p in scan.analysis.uncalibrated]
+            row.confident = scan.analysis.confident
+            row.flagged = scan.unreliable is not None
         rows.append(row)
         if on_progress is not None:
             on_progress(index + 1, len(scans.names))

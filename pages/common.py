@@ -11,15 +11,11 @@ import streamlit as st
 
 from model import config, registry
 from model.cards import history_path, read_json
-from model.inputs import decode_upload
-from model.ood import gate_reason, unreliable_reason
-from model.overlay import fit_within
-from model.preprocessing import model_frame
 
 if TYPE_CHECKING:  # TensorFlow loads with the first model, not with the sidebar
+    from model.analysis import ScanResult
     from model.inference import Classifier
 
-DISPLAY_MAX_SIDE = 768
 BENCHMARK_FILE = "benchmark.json"
 
 SIDEBAR_WEIGHTS = "sidebar_weights"
@@ -89,8 +85,8 @@ def model_title(entry: registry.ModelEntry) -> str:
 @st.cache_data(max_entries=64, show_spinner=False)
 def analyse_upload(
     sha256: str, weights_path: str, method: str, target: int | None, _data: bytes
-) -> dict:
-    """Decodes, classifies and explains uploaded bytes; cached per sha256 of the bytes.
+) -> "ScanResult":
+    """``model.analysis.analyse_bytes``, cached per sha256 of the bytes and model.
 
     Args:
         sha256: Hash of ``_data``, the cache key of the bytes.
@@ -101,20 +97,9 @@ def analyse_upload(
     Raises:
         model.inputs.InputError: For a file that cannot be used (not cached).
     """
-    decoded = decode_upload(_data)
-    classifier = load_classifier(weights_path)
-    analysis = classifier.analyse(decoded.rgb, method, target)
-    return {
-        # The heatmap covers what the model saw: the whole image, or its head crop.
-        "display": fit_within(model_frame(decoded.rgb, classifier.view), DISPLAY_MAX_SIDE),
-        "kind": decoded.kind,
-        "notes": decoded.notes,
-        "tags": decoded.tags,
-        # Colour first (plain to see), then the model's own gate.
-        "unreliable": unreliable_reason(decoded.rgb)
-        or gate_reason(analysis.ood_score, classifier.gate_threshold),
-        "analysis": analysis,
-    }
+    from model.analysis import analyse_bytes
+
+    return analyse_bytes(load_classifier(weights_path), _data, method, target)
 
 
 @st.cache_data(show_spinner=False)

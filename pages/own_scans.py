@@ -6,8 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from model import report_pdf
+from model.analysis import analyse_bytes
 from model.config import CLASS_NAMES
-from model.inputs import decode_upload
 from model.overlay import overlay
 from model.own_scans import (
     OwnScansError,
@@ -226,10 +226,9 @@ for entry in entries:
         classifier = load_classifier(str(entry.weights))
         columns = st.columns(4)
         for index, row in enumerate(wrong[:GALLERY_SIZE]):
-            rgb = decode_upload(scans.data[scans.names.index(row.file)]).rgb
-            analysis = classifier.analyse(rgb)
+            scan = analyse_bytes(classifier, scans.data[scans.names.index(row.file)], "Grad-CAM")
             columns[index % 4].image(
-                overlay(rgb, analysis.cam, 0.45),
+                overlay(scan.display, scan.analysis.cam, 0.45),
                 caption=f"{row.file}: {charts.class_label(CLASS_NAMES[row.truth])}, "
                 f"called {charts.class_label(CLASS_NAMES[row.predicted])}",
                 width="stretch",

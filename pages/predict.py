@@ -41,6 +41,7 @@ from pages.common import (
 )
 
 if TYPE_CHECKING:  # TensorFlow loads with the first model, after the page is drawn
+    from model.analysis import ScanResult
     from model.inference import Classifier
 
 SAMPLES_DIR = config.SAMPLES_DIR
@@ -165,13 +166,13 @@ def model_facts(model: Classifier) -> report_pdf.ModelFacts:
     )
 
 
-def report_builder(name: str, result: dict, blended) -> Callable[[], bytes]:
+def report_builder(name: str, result: ScanResult, blended) -> Callable[[], bytes]:
     """The PDF of one scan, built only when its download button is clicked."""
-    analysis = result["analysis"]
+    analysis = result.analysis
     return functools.partial(
         report_pdf.scan_report,
         file_name=name,
-        scan=result["display"],
+        scan=result.display,
         heatmap_overlay=blended,
         probabilities=analysis.probabilities,
         class_names=classifier.class_names,
@@ -180,7 +181,7 @@ def report_builder(name: str, result: dict, blended) -> Callable[[], bytes]:
         method=method,
         explained=analysis.explained,
         model=model_facts(classifier),
-        caution=result["unreliable"],
+        caution=result.unreliable,
         uncalibrated=analysis.uncalibrated,
         colormap=colormap,
     )
@@ -218,11 +219,11 @@ def pointing_line(model: Classifier, method_name: str) -> str | None:
     return line
 
 
-def show_decision(result: dict) -> None:
+def show_decision(result: ScanResult) -> None:
     verdict = scan_decision(result)
     if verdict.reason == UNLIKE_TRAINING:
         st.subheader(f"{EXPERT_REVIEW} · this image is unlike the training scans")
-        st.warning(result["unreliable"])
+        st.warning(result.unreliable)
     elif verdict.reason == CONFIDENT:
         label = charts.class_label(classifier.class_names[verdict.top])
         st.subheader(f"{label} · {verdict.probability:.1%}")
@@ -243,25 +244,25 @@ def show_decision(result: dict) -> None:
         )
 
 
-def show_result(name: str, result: dict, key: str) -> Callable[[], bytes]:
+def show_result(name: str, result: ScanResult, key: str) -> Callable[[], bytes]:
     """Draws one scan's result; returns the builder of its PDF report."""
-    analysis = result["analysis"]
+    analysis = result.analysis
     show_decision(result)
-    for note in result["notes"]:
+    for note in result.notes:
         st.caption(note)
-    if result["tags"]:
-        st.text(" · ".join(f"{label}: {value}" for label, value in result["tags"].items()))
-    blended = overlay(result["display"], analysis.cam, opacity, colormap)
-    if result["unreliable"] and not st.toggle(
+    if result.tags:
+        st.text(" · ".join(f"{label}: {value}" for label, value in result.tags.items()))
+    blended = overlay(result.display, analysis.cam, opacity, colormap)
+    if result.unreliable and not st.toggle(
         "Show the model's output anyway",
         key=f"{key}_anyway",
         help="The raw probabilities and heatmap of an image the model was not trained for. "
         "They are not a diagnosis and may be meaningless.",
     ):
-        st.image(result["display"], caption="Uploaded image", width=COMPARE_IMAGE_WIDTH)
+        st.image(result.display, caption="Uploaded image", width=COMPARE_IMAGE_WIDTH)
         return report_builder(name, result, blended)
     scan, heat, numbers = st.columns([1, 1, 1.3], gap="medium")
-    scan.image(result["display"], caption="Uploaded scan", width="stretch")
+    scan.image(result.display, caption="Uploaded scan", width="stretch")
     heat.image(blended, caption=heatmap_caption(classifier, analysis), width="stretch")
     heat.image(legend(colormap), width="stretch")
     heat.caption("Colour scale: dark, no evidence for the class; bright, the strongest.")
@@ -301,7 +302,7 @@ def show_result(name: str, result: dict, key: str) -> Callable[[], bytes]:
     return build_report
 
 
-def every_model_result(sha256: str, data: bytes) -> list[tuple[ModelEntry, Classifier, dict]]:
+def every_model_result(sha256: str, data: bytes) -> list[tuple[ModelEntry, Classifier, ScanResult]]:
     """Analyses one scan with every registered model; shows an error for a model that fails."""
     outcomes = []
     for entry in registered_models():
@@ -315,19 +316,19 @@ def every_model_result(sha256: str, data: bytes) -> list[tuple[ModelEntry, Class
     return outcomes
 
 
-def scan_decision(result: dict) -> Decision:
+def scan_decision(result: ScanResult) -> Decision:
     """The one rule (``model.decision``) applied to an analysed scan."""
-    analysis = result["analysis"]
-    return decide(analysis.probabilities, analysis.confident, result["unreliable"])
+    analysis = result.analysis
+    return decide(analysis.probabilities, analysis.confident, result.unreliable)
 
 
-def decision(model: Classifier, result: dict) -> str | None:
+def decision(model: Classifier, result: ScanResult) -> str | None:
     """The class a model states for a scan, or None when the scan needs expert review."""
     stated = scan_decision(result).stated
     return None if stated is None else charts.class_label(model.class_names[stated])
 
 
-def agreement_line(outcomes: list[tuple[ModelEntry, Classifier, dict]]) -> str:
+def agreement_line(outcomes: list[tuple[ModelEntry, Classifier, ScanResult]]) -> str:
     decisions = [decision(model, result) for _, model, result in outcomes]
     if all(label is None for label in decisions):
         return "No model is confident: this scan needs expert review."
@@ -335,7 +336,7 @@ def agreement_line(outcomes: list[tuple[ModelEntry, Classifier, dict]]) -> str:
         return f"All {len(outcomes)} models agree: {decisions[0]}"
     said = []
     for (entry, _, result), label in zip(outcomes, decisions):
-        analysis = result["analysis"]
+        analysis = result.analysis
         probability = float(analysis.probabilities[analysis.predicted])
         said.append(
             f"{model_title(entry)} says {label} ({probability:.1%})"
@@ -352,7 +353,7 @@ def show_every_model(sha256: str, data: bytes) -> None:
     if not outcomes:
         return
     for column, (entry, model, result) in zip(st.columns(len(outcomes)), outcomes):
-        analysis = result["analysis"]
+        analysis = result.analysis
         confidence = float(analysis.probabilities[analysis.predicted])
         label = decision(model, result)
         column.markdown(f"**{plain(model_title(entry))}**")
@@ -363,13 +364,13 @@ def show_every_model(sha256: str, data: bytes) -> None:
                 f"{EXPERT_REVIEW} (top probability {confidence:.1%}, "
                 f"needs {model.low_confidence_threshold:.0%})"
             )
-        blended = overlay(result["display"], analysis.cam, opacity, colormap)
+        blended = overlay(result.display, analysis.cam, opacity, colormap)
         column.image(blended, caption=heatmap_caption(model, analysis), width=COMPARE_IMAGE_WIDTH)
     line = agreement_line(outcomes)
     (st.info if line.startswith("All") else st.warning)(line)
 
 
-def decision_text(result: dict | None, error: str | None) -> str:
+def decision_text(result: ScanResult | None, error: str | None) -> str:
     """One scan's outcome in a few words, for the batch table and the section titles."""
     if error:
         return f"not analysed: {error}"
@@ -380,14 +381,14 @@ def decision_text(result: dict | None, error: str | None) -> str:
     return f"{label} · {verdict.probability:.1%}"
 
 
-def table_row(name: str, result: dict | None, error: str | None, report_name: str) -> dict:
+def table_row(name: str, result: ScanResult | None, error: str | None, report_name: str) -> dict:
     """One row of the batch table: the decision first, then the numbers behind it."""
     row = {"file": name, "decision": decision_text(result, error)}
     if result is None:
         return row
-    analysis = result["analysis"]
+    analysis = result.analysis
     row["most probable"] = charts.class_label(classifier.class_names[analysis.predicted])
-    row["unlike training scans"] = bool(result["unreliable"])
+    row["unlike training scans"] = bool(result.unreliable)
     row.update(
         {
             charts.class_label(c): round(float(p), 4)
