@@ -48,7 +48,7 @@ def probability_bars(probabilities, class_names, threshold: float | None = None)
         )  # above the bars, so it never covers one
     figure.update_layout(
         xaxis={
-            "range": [0, 1.0],
+            "range": [0, 1.04],  # room for the 100 % tick
             "tickformat": ".0%",
             "tickvals": [0, 0.25, 0.5, 0.75, 1.0],
             "title": "probability",

@@ -84,12 +84,15 @@ uploads = st.file_uploader(
     key="predict_uploads",
     max_upload_size=MAX_UPLOAD_MEGABYTES,
 )
-st.write(
+SAMPLES_TEXT = (
     "No scan at hand? Try a sample from the Kaggle leak-free test set "
     "(each button names the true class of its scan):"
 )
+# With files uploaded, the samples fold away so the results come first on a phone.
+samples_area = st.expander("Samples from the test set") if uploads else st.container()
+samples_area.write(SAMPLES_TEXT)
 sample_clicked = False
-for column, sample in zip(st.columns(4), sorted(SAMPLES_DIR.glob("*.jpg"))):
+for column, sample in zip(samples_area.columns(4), sorted(SAMPLES_DIR.glob("*.jpg"))):
     if column.button(
         f"{charts.class_label(sample.stem)} sample",
         key=f"predict_sample_{sample.stem}",
@@ -227,6 +230,9 @@ def show_decision(result: ScanResult) -> None:
     elif verdict.reason == CONFIDENT:
         label = charts.class_label(classifier.class_names[verdict.top])
         st.subheader(f"{label} · {verdict.probability:.1%}")
+        caveat = other_hospitals_line().strip()
+        if caveat:  # a confident answer is not a proof: say how often it is wrong elsewhere
+            st.caption(caveat)
     else:
         st.subheader(f"{EXPERT_REVIEW} · the model is unsure")
         reached = classifier.low_confidence.get("accuracy")
