@@ -16,6 +16,8 @@ SPLITS = {
     "external": "All Radiopaedia developer cases (includes cases used in training)",
 }
 
+TABLE_ROW_PIXELS = 35  # Streamlit's dataframe row height
+
 SHORT_SPLIT_NAMES = {
     "leak_free": "Kaggle leak-free",
     "radiopaedia_eval": "Other hospitals",
@@ -169,8 +171,20 @@ for name, report in reports.items():
     row["training time"] = f"{card.get('wall_time_seconds', 0) / 60:.0f} min"
     rows.append(row)
 # One column per model, one row per number: easy to read across models.
-headline = pd.DataFrame(rows).set_index("model").T.reset_index(names="")
-st.dataframe(headline, hide_index=True, key="compare_headline")
+# Rows in reading order: the Kaggle and other-hospital numbers first, whatever
+# model's report happens to lack one of them.
+order = list(dict.fromkeys(key for row in rows for key in row if key != "model"))
+order.sort(key=lambda key: (key in ("input", "initial weights", "training time"),
+                            not key.startswith("Kaggle leak-free"),
+                            not key.startswith(SHORT_SPLIT_NAMES["radiopaedia_eval"]),
+                            key.startswith("Gate")))  # fmt: skip
+headline = pd.DataFrame(rows).set_index("model").T.reindex(order).reset_index(names="")
+st.dataframe(
+    headline.fillna("–"),
+    hide_index=True,
+    key="compare_headline",
+    height=TABLE_ROW_PIXELS * (len(headline) + 1) + 3,  # every row, no inner scrolling
+)
 first = next(iter(reports.values()))["splits"]
 st.caption(
     " · ".join(
