@@ -59,7 +59,7 @@ def to_uint8(values: np.ndarray) -> np.ndarray:
 
 
 def has_usable_window(dataset: pydicom.Dataset) -> bool:
-    """True when the file holds a VOI LUT, or a window whose every width is positive."""
+    """True when the file holds a VOI LUT, or a window whose every width is at least 1."""
     if "VOILUTSequence" in dataset:
         return True
     if "WindowCenter" not in dataset or "WindowWidth" not in dataset:
@@ -67,7 +67,7 @@ def has_usable_window(dataset: pydicom.Dataset) -> bool:
     widths = dataset.WindowWidth
     widths = list(widths) if isinstance(widths, MultiValue) else [widths]
     try:
-        return all(float(width) > 0 for width in widths)
+        return all(float(width) >= 1 for width in widths)
     except (TypeError, ValueError):
         return False
 

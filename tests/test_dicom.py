@@ -27,7 +27,7 @@ def test_without_a_window_the_full_range_is_shown_like_a_16_bit_png():
     assert (grey == 255).mean() < 0.005  # nothing clipped: only the brightest pixel is 255
 
 
-@pytest.mark.parametrize("width", [0, -5, "0"])
+@pytest.mark.parametrize("width", [0, -5, "0", 0.5])
 def test_a_window_without_width_falls_back_to_the_full_range(width):
     result = read_slice(dicom_bytes(WindowCenter=500, WindowWidth=width), ENOUGH_PIXELS)
     np.testing.assert_array_equal(result.grey, read_slice(dicom_bytes(), ENOUGH_PIXELS).grey)
