@@ -30,6 +30,7 @@ from model import config, gate
 from model.cards import card_path, input_view, read_json, report_path, write_json
 from model.data import ImageList, folder_sha256, list_images, load_arrays
 from model.dedup import cached_duplicates
+from model.gate import gate_layer
 from model.metrics import classification_metrics, expected_calibration_error, reliability_diagram
 from model.ood_check import non_mri_inputs
 from model.registry import load_checked
@@ -235,7 +236,10 @@ def gate_flags(model: keras.Model, weights: Path, images: np.ndarray) -> np.ndar
     if not entry:
         return None
     fitted = gate.load(weights, entry["sha256"])
-    return gate.scores(gate.pooled_features(model, images), fitted) > float(entry["threshold"])
+    layer = gate_layer(card)
+    return gate.scores(gate.pooled_features(model, images, layer), fitted) > float(
+        entry["threshold"]
+    )
 
 
 def summary_line(name: str, result: dict) -> str:

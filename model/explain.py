@@ -86,16 +86,21 @@ class GradcamFunction:
     several threads are safe.
     """
 
-    def __init__(self, model: keras.Model, layer: str):
+    def __init__(self, model: keras.Model, layer: str, feature_layer: str | None = None):
         """Builds the function (traced on its first call).
 
         Args:
             model: A Functional classifier whose last layer is a softmax activation.
             layer: Name of the convolutional layer whose activations are explained.
+            feature_layer: The layer whose global average ``with_features`` returns
+                (the out-of-distribution gate's); ``layer`` when None.
         """
         self.layer = layer
         self.size = int(model.input_shape[1])
-        self._model = logits_model(model, layer)
+        explained = logits_model(model, layer)
+        features = model.get_layer(feature_layer or layer).output  # (batch, h, w, channels)
+        # One graph, one forward pass: activations, logits and the gate's features.
+        self._model = keras.Model(model.inputs, [*explained.outputs, features])
         images = tf.TensorSpec((1, self.size, self.size, 3), tf.float32)
         class_index = tf.TensorSpec((), tf.int32)
         self._function = tf.function(
@@ -106,7 +111,7 @@ class GradcamFunction:
         """Graph body: (1, size, size, 3) images -> probabilities, map, explained class."""
         with tf.GradientTape(watch_accessed_variables=False) as tape:
             tape.watch(images)
-            activations, logits = self._model(images, training=False)
+            activations, logits, features = self._model(images, training=False)
             activations = tf.cast(activations, tf.float32)  # (1, height, width, channels)
             logits = tf.cast(logits, tf.float32)  # (1, classes)
             predicted = tf.argmax(logits[0], output_type=tf.int32)
@@ -117,9 +122,9 @@ class GradcamFunction:
         cam = tf.einsum("bhwc,bc->bhw", activations, channel_weights)  # (1, height, width)
         cam = unit_map(tf.nn.relu(cam), self.size)  # (size, size)
         probabilities = tf.nn.softmax(logits)[0]  # (classes,)
-        # The global average of the explained layer: the pooled features the
+        # The global average of the gate's layer: the pooled features the
         # out-of-distribution gate scores (model.gate), from the same forward pass.
-        pooled = tf.reduce_mean(activations, axis=(1, 2))[0]  # (channels,)
+        pooled = tf.reduce_mean(tf.cast(features, tf.float32), axis=(1, 2))[0]  # (channels,)
         return probabilities, cam, explained, pooled
 
     def __call__(

@@ -29,7 +29,11 @@ logger = logging.getLogger(__name__)
 COMPONENTS = 32
 QUANTILE = 0.975
 FIT_IMAGES = 3000  # training images the Gaussian is fitted on (a fixed random subset)
-POOL_LAYER = "avg_pool"
+
+
+def gate_layer(card: dict) -> str:
+    """The layer a card's gate scores; cards before the choice was stored used Grad-CAM's."""
+    return card.get("ood_gate", {}).get("layer", card.get("gradcam_layer", ""))
 
 
 def gate_path(weights: Path) -> Path:
@@ -37,14 +41,17 @@ def gate_path(weights: Path) -> Path:
     return Path(weights).with_suffix(".gate.npz")
 
 
-def features_model(model: keras.Model) -> keras.Model:
-    """A model from the input to the pooled features (batch, channels), sharing the layers."""
-    return keras.Model(model.inputs, model.get_layer(POOL_LAYER).output)
+def features_model(model: keras.Model, layer: str) -> keras.Model:
+    """A model from the input to the global average of ``layer`` (batch, channels)."""
+    pooled = keras.layers.GlobalAveragePooling2D()(model.get_layer(layer).output)
+    return keras.Model(model.inputs, pooled)
 
 
-def pooled_features(model: keras.Model, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
-    """float32 (N, channels) pooled features of uint8 (N, size, size, 3) images."""
-    extractor = features_model(model)
+def pooled_features(
+    model: keras.Model, images: np.ndarray, layer: str, batch_size: int = 64
+) -> np.ndarray:
+    """float32 (N, channels) pooled ``layer`` features of uint8 (N, size, size, 3) images."""
+    extractor = features_model(model, layer)
     return np.asarray(extractor.predict(images, batch_size=batch_size, verbose=0), np.float32)
 
 
@@ -106,7 +113,11 @@ def load(weights: Path, expected_sha256: str | None = None) -> dict | None:
 
 
 def fit_for_model(
-    model: keras.Model, weights: Path, train_images: np.ndarray, validation_images: np.ndarray
+    model: keras.Model,
+    weights: Path,
+    train_images: np.ndarray,
+    validation_images: np.ndarray,
+    layer: str,
 ) -> dict:
     """Fits the gate, writes ``<name>.gate.npz`` and returns the card's ``ood_gate`` entry.
 
@@ -115,15 +126,17 @@ def fit_for_model(
         weights: Its ``.keras`` path.
         train_images: uint8 (N, size, size, 3) training images of every source.
         validation_images: uint8 (M, size, size, 3) validation images of every source.
+        layer: The layer whose pooled activations are scored (``architectures.GATE_LAYERS``).
     """
     order = np.random.default_rng(0).permutation(len(train_images))[:FIT_IMAGES]
-    gate = fit(pooled_features(model, train_images[np.sort(order)]))
-    validation_scores = scores(pooled_features(model, validation_images), gate)
+    gate = fit(pooled_features(model, train_images[np.sort(order)], layer))
+    validation_scores = scores(pooled_features(model, validation_images, layer), gate)
     threshold = float(np.quantile(validation_scores, QUANTILE))
     path = save(gate, weights)
     return {
         "file": path.name,
         "sha256": file_sha256(path),
+        "layer": layer,
         "score": f"Mahalanobis distance on the top {len(gate['variances'])} principal "
         "components of the pooled features plus the residual, each divided by its training mean",
         "threshold": round(threshold, 4),
@@ -143,7 +156,15 @@ def refit(weights: Path, data_dir: Path) -> dict:
     card = read_json(card_path(weights))
     model = load_checked(weights)
     data = load_split(split_from_card(card, data_dir), int(card["input_size"]), input_view(card))
-    entry = fit_for_model(model, weights, data.images[data.train], data.images[data.validation])
+    from model.architectures import GATE_LAYERS
+
+    entry = fit_for_model(
+        model,
+        weights,
+        data.images[data.train],
+        data.images[data.validation],
+        GATE_LAYERS.get(card["architecture"], card["gradcam_layer"]),
+    )
     card["ood_gate"] = entry
     write_json(card_path(weights), card)
     print(

@@ -80,8 +80,10 @@ class Classifier:
         batch = tf.TensorSpec((None, self.size, self.size, 3), tf.float32)
         self._forward = tf.function(self._call_model, input_signature=[single])
         self._forward_batch = tf.function(self._call_model, input_signature=[batch])
-        self.gradcam = GradcamFunction(self.model, self.gradcam_layer)
         gate_card = entry.card.get("ood_gate")
+        self.gradcam = GradcamFunction(
+            self.model, self.gradcam_layer, gate.gate_layer(entry.card) if gate_card else None
+        )
         try:
             self.gate = gate.load(entry.weights, gate_card["sha256"]) if gate_card else None
         except ValueError as error:

@@ -160,9 +160,11 @@ def non_mri_inputs(size: int, view: str) -> np.ndarray:
     return np.stack([to_model_input(image, size, view) for _, image in non_mri_images()])
 
 
-def flagged_share(model, fitted: dict, threshold: float, images: np.ndarray) -> float:
+def flagged_share(model, fitted: dict, threshold: float, images: np.ndarray, layer: str) -> float:
     """Share of uint8 (N, size, size, 3) model inputs whose gate score passes the threshold."""
-    return float((gate.scores(gate.pooled_features(model, images), fitted) > threshold).mean())
+    return float(
+        (gate.scores(gate.pooled_features(model, images, layer), fitted) > threshold).mean()
+    )
 
 
 def check(weights: Path, data_dir: Path, radiopaedia_dir: Path | None) -> dict:
@@ -179,6 +181,7 @@ def check(weights: Path, data_dir: Path, radiopaedia_dir: Path | None) -> dict:
     model = load_checked(weights)
     fitted, threshold = gate.load(weights, entry["sha256"]), float(entry["threshold"])
     size, view = int(card["input_size"]), input_view(card)
+    layer = gate.gate_layer(card)
     generated = non_mri_inputs(size, view)
     test = list_images(Path(data_dir) / config.TEST_SPLIT)
     leak_free = set(cached_duplicates(data_dir).leak_free_test)
@@ -187,18 +190,22 @@ def check(weights: Path, data_dir: Path, radiopaedia_dir: Path | None) -> dict:
         "threshold": threshold,
         "non_mri": {
             "images": len(generated),
-            "flagged": flagged_share(model, fitted, threshold, generated),
+            "flagged": flagged_share(model, fitted, threshold, generated, layer),
         },
         "leak_free": {
             "images": len(test),
-            "flagged": flagged_share(model, fitted, threshold, load_arrays(test, size, view=view)),
+            "flagged": flagged_share(
+                model, fitted, threshold, load_arrays(test, size, view=view), layer
+            ),
         },
     }
     if radiopaedia_dir is not None and (Path(radiopaedia_dir) / "manifest.csv").is_file():
         cases = case_images(radiopaedia_dir, "eval").images
         result["radiopaedia_eval"] = {
             "images": len(cases),
-            "flagged": flagged_share(model, fitted, threshold, load_arrays(cases, size, view=view)),
+            "flagged": flagged_share(
+                model, fitted, threshold, load_arrays(cases, size, view=view), layer
+            ),
         }
     for name, figures in result.items():
         if name != "threshold":

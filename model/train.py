@@ -764,7 +764,11 @@ def train(cfg: TrainConfig) -> Path:
 
     # Out-of-distribution gate, fitted on the training features of every source.
     ood_gate = gate.fit_for_model(
-        shipped, weights_file, data.images[data.train], data.images[data.validation]
+        shipped,
+        weights_file,
+        data.images[data.train],
+        data.images[data.validation],
+        architectures.GATE_LAYERS[cfg.arch],
     )
 
     config_record = {
