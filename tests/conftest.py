@@ -25,9 +25,6 @@ KNOWN_MISSES = {
     ("baseline", "notumor"): "the two-source baseline B5 (87.9 % leak-free) calls this normal "
     "scan a glioma, unsure (49 %, below its threshold, so the app asks for expert review); "
     "issue 14's baseline targets are still open",
-    ("resnet50", "meningioma"): "the bundled ResNet50 (92.2 % official) calls this coronal "
-    "meningioma 'no tumour' by a hair (52 % against 47 %, below its threshold, so the app "
-    "asks for expert review); the issue-3 target of 97 % official is still open",
 }
 
 
