@@ -229,6 +229,7 @@ def scan_report(
     uncalibrated: Sequence[float] | None = None,
     created: datetime | None = None,
     colormap: str = DEFAULT_COLORMAP,
+    caveat: str | None = None,
 ) -> bytes:
     """Builds the one-page A4 report of one scan.
 
@@ -246,6 +247,7 @@ def scan_report(
         caution: Why the image itself makes the result unreliable, if it does
             (colour, or the out-of-distribution gate).
         colormap: The colour map of the overlay, for its colour scale.
+        caveat: How the model fares on other hospitals' scans, printed under the decision.
         uncalibrated: Probabilities before calibration (classes,), shown beside the
             calibrated ones when they differ; ignored when empty.
         created: When the report is made; now (UTC) when None.
@@ -295,15 +297,16 @@ def scan_report(
     pdf.set_font(FONT, "B", 13)
     decision = decision_text(probabilities, class_names, confident, threshold, caution)
     pdf.multi_cell(CONTENT_WIDTH, 7, printable(decision), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    if caution:
-        pdf.set_font(FONT, size=9)
-        pdf.multi_cell(
-            CONTENT_WIDTH,
-            4.5,
-            printable(caution, MAX_NOTE_CHARS),
-            new_x=XPos.LMARGIN,
-            new_y=YPos.NEXT,
-        )
+    for note in (caution, caveat):  # why the image is unusual; how the model fares elsewhere
+        if note:
+            pdf.set_font(FONT, size=9)
+            pdf.multi_cell(
+                CONTENT_WIDTH,
+                4.5,
+                printable(note, MAX_NOTE_CHARS),
+                new_x=XPos.LMARGIN,
+                new_y=YPos.NEXT,
+            )
     pdf.ln(2)
 
     _draw_probabilities(pdf, probabilities, class_names, uncalibrated)

@@ -185,6 +185,7 @@ def report_builder(name: str, result: ScanResult, blended) -> Callable[[], bytes
         explained=analysis.explained,
         model=model_facts(classifier),
         caution=result.unreliable,
+        caveat=other_hospitals_line().strip() or None,
         uncalibrated=analysis.uncalibrated,
         colormap=colormap,
     )

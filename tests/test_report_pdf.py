@@ -135,3 +135,22 @@ def test_the_own_scans_summary_is_one_page_with_its_figures():
     assert len(reader.pages) == 1
     assert "Test on your scans" in text and "Your scans" in text and "75.0%" in text
     assert "not a medical device" in text
+
+
+def test_the_report_prints_the_other_hospitals_caveat():
+    scan = np.zeros((64, 64, 3), np.uint8)
+    pdf = scan_report(
+        file_name="scan.png",
+        scan=scan,
+        heatmap_overlay=scan,
+        probabilities=[0.9, 0.05, 0.03, 0.02],
+        class_names=config.CLASS_NAMES,
+        confident=True,
+        threshold=0.8,
+        method="Grad-CAM",
+        explained=0,
+        model=ModelFacts("ResNet50", "resnet50", "0" * 64, 1.0),
+        caveat="On Radiopaedia cases from other hospitals this model is right 73% of the time.",
+    )
+    text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    assert "other hospitals this model is right 73%" in text
