@@ -5,6 +5,7 @@ import streamlit as st
 
 from model.cards import report_path
 from model.config import CLASS_NAMES
+from model.summaries import gate_figures, localisation_rows, training_images_text
 from model.threshold import TARGET_ACCURACY
 from pages import charts
 from pages.common import read_benchmark, read_history, read_report, registered_models
@@ -56,73 +57,6 @@ def abstention_summary(entry, leak_free: dict) -> str:
             "accurate one that does."
         )
     return text
-
-
-def gate_figures(report: dict) -> dict[str, str]:
-    """What the out-of-distribution gate flags, per set, for the headline table."""
-    figures = {}
-    ood = report.get("ood")
-    if ood:
-        figures["Gate: non-MRI images flagged"] = f"{ood['non_mri_flagged']:.1%}"
-    for split, words in (
-        ("leak_free", "Kaggle leak-free"),
-        ("radiopaedia_eval", "other hospitals"),
-    ):
-        flagged = report["splits"].get(split, {}).get("ood_flagged")
-        if flagged is not None:
-            figures[f"Gate: {words} scans flagged"] = f"{flagged:.1%}"
-    return figures
-
-
-def training_images_text(card: dict) -> str:
-    """How many images of which source trained and validated a model, in words."""
-    sources = card["data"].get("sources")
-    if not sources:
-        return (
-            f"{card['data']['train_images']} Kaggle images after removing near-copies of test "
-            f"images; {card['data']['validation_images']} for validation"
-        )
-    return "; ".join(
-        f"{counts['train']} {name.capitalize()} images for training, "
-        f"{counts['validation']} for validation"
-        for name, counts in sources.items()
-    )
-
-
-def localisation_rows(reports: dict, entries: dict) -> list[dict]:
-    """One row per model and explanation method of the reports' heatmap check."""
-    rows = []
-    for name, report in reports.items():
-        check = report.get("localisation", {}).get("leak_free")
-        if not check:
-            continue
-        title = entries[name].title
-        centre = check["centre"]
-        for method, figures in check["methods"].items():
-            rows.append(
-                {
-                    "model": title,
-                    "method": method,
-                    "points at the tumour": f"{figures['hit_rate']:.1%}",
-                    "heatmap inside the box": f"{figures['mass_inside']:.1%}",
-                    "beats the centre": "yes"
-                    if figures["hit_rate"] > centre["hit_rate"]
-                    and figures["mass_inside"] > centre["mass_inside"]
-                    else "no",
-                    "scans": figures["images"],
-                }
-            )
-        rows.append(
-            {
-                "model": title,
-                "method": "image centre (no model)",
-                "points at the tumour": f"{centre['hit_rate']:.1%}",
-                "heatmap inside the box": f"{centre['mass_inside']:.1%}",
-                "beats the centre": "",
-                "scans": centre["images"],
-            }
-        )
-    return rows
 
 
 st.title("Compare models")
@@ -196,7 +130,7 @@ st.caption(
 )
 
 st.subheader("Does the heatmap point at the tumour?")
-pointing_rows = localisation_rows(reports, entries)
+pointing_rows = localisation_rows(reports, {name: e.title for name, e in entries.items()})
 if pointing_rows:
     st.dataframe(pd.DataFrame(pointing_rows), hide_index=True, key="compare_pointing")
     st.caption(
