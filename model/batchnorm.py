@@ -21,7 +21,8 @@ import numpy as np
 from model import config
 from model.calibrate import validation_summary
 from model.cards import card_path, file_sha256, input_view, read_json, write_json
-from model.evaluate import evaluate
+from model.evaluate import evaluate, reevaluate_recorded_splits
+from model.gate import refit as refit_gate
 from model.registry import load_checked
 from model.splits import load_split, split_from_card
 
@@ -100,7 +101,10 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"recalibrated on {used} training images; validation accuracy {validation['accuracy']:.4f}"
     )
+    if card.get("ood_gate"):  # new statistics move the features the gate scores
+        refit_gate(args.weights, args.data)
     evaluate(args.weights, args.data)
+    reevaluate_recorded_splits(args.weights)  # no split keeps the old statistics' numbers
 
 
 if __name__ == "__main__":

@@ -24,3 +24,19 @@ def test_frozen_batch_norm_is_left_alone():
     model = keras.Model(inputs, layer(inputs))
     recalibrate(model, np.full((8, 4, 4, 3), 200, dtype=np.uint8))
     np.testing.assert_array_equal(layer.moving_mean.numpy(), np.zeros(3))
+
+
+def test_the_command_refreshes_the_gate_and_every_recorded_split(
+    tiny_training_run, tiny_dataset, tmp_path
+):
+    from model import batchnorm, cards, gate
+    from tests.conftest import copy_model_files
+
+    weights = copy_model_files(tiny_training_run, tmp_path / "model")
+    batchnorm.main(["--weights", str(weights), "--data", str(tiny_dataset)])
+    card = cards.read_json(cards.card_path(weights))
+    report = cards.read_json(cards.report_path(weights))
+    assert card["keras_sha256"] == cards.file_sha256(weights)
+    assert card["ood_gate"]["sha256"] == cards.file_sha256(gate.gate_path(weights))
+    for split in ("official", "leak_free", "radiopaedia_eval"):  # none keeps stale numbers
+        assert report["splits"][split]["calibration"]["temperature"] == card["temperature"]
