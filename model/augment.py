@@ -83,3 +83,32 @@ def scanner(images: tf.Tensor, seed: tf.Tensor, strength: float) -> tf.Tensor:
     )  # one noise field for the grey channels alike
     x = x + noise * sigma
     return tf.clip_by_value(x, 0.0, 1.0) * 255.0
+
+
+def main() -> None:
+    """Command line: prints the cost of augmenting one batch of 32 at 128 px, with each kind."""
+    import time
+
+    import numpy as np
+
+    batch = tf.constant(
+        np.random.default_rng(0).uniform(0, 255, (32, 128, 128, 4)).astype("float32")
+    )  # images plus the box-mask channel, as in training
+    layer = geometric(1.0, seed=1)
+    for strength in (0.0, 1.0):
+
+        @tf.function
+        def step(index, strength=strength):
+            moved = layer(batch, training=True)
+            return scanner(moved[..., :3], tf.stack([1, index]), strength)
+
+        step(tf.constant(0))  # trace
+        started = time.perf_counter()
+        for index in range(20):
+            step(tf.constant(index)).numpy()
+        milliseconds = (time.perf_counter() - started) / 20 * 1000
+        print(f"geometric + scanner strength {strength:g}: {milliseconds:.0f} ms per batch")
+
+
+if __name__ == "__main__":
+    main()

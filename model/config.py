@@ -17,6 +17,7 @@ CLASS_LABELS = {
 # The explanation methods the app offers (model.explain.METHODS maps each to its
 # implementation); named here so the sidebar can list them without TensorFlow.
 EXPLANATION_METHODS = ("Grad-CAM", "Grad-CAM++", "Score-CAM", "LayerCAM")
+DEFAULT_EXPLANATION_METHOD = EXPLANATION_METHODS[0]
 
 
 def class_label(name: str) -> str:

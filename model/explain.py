@@ -25,7 +25,9 @@ from tf_keras_vis.layercam import Layercam
 from tf_keras_vis.scorecam import Scorecam
 from tf_keras_vis.utils.scores import CategoricalScore
 
-DEFAULT_METHOD = "Grad-CAM"
+from model import config
+
+DEFAULT_METHOD = config.DEFAULT_EXPLANATION_METHOD
 METHODS = {
     "Grad-CAM": Gradcam,
     "Grad-CAM++": GradcamPlusPlus,

@@ -27,12 +27,6 @@ DEFAULT_RADIOPAEDIA_DIR = (
 )
 # How the report names the Radiopaedia splits.
 EVAL_SPLIT = "radiopaedia_eval"
-SPLIT_TITLES = {
-    "official": "Kaggle official test split (about a third are near-copies of training images)",
-    "leak_free": "Kaggle leak-free test subset",
-    EVAL_SPLIT: "Radiopaedia cases not seen in training",
-    "external": "All Radiopaedia developer cases (includes cases used in training)",
-}
 
 
 def default_radiopaedia_dir() -> Path:

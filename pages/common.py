@@ -77,11 +77,6 @@ def selected_classifier() -> "Classifier":
         st.stop()
 
 
-def model_title(entry: registry.ModelEntry) -> str:
-    """'ResNet50 · 80.9 % leak-free' -> 'ResNet50'."""
-    return entry.title
-
-
 @st.cache_data(max_entries=64, show_spinner=False)
 def analyse_upload(
     sha256: str, weights_path: str, method: str, target: int | None, _data: bytes

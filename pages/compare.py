@@ -133,10 +133,16 @@ st.subheader("Does the heatmap point at the tumour?")
 pointing_rows = localisation_rows(reports, {name: e.title for name, e in entries.items()})
 if pointing_rows:
     st.dataframe(pd.DataFrame(pointing_rows), hide_index=True, key="compare_pointing")
+    tolerance = next(
+        r["localisation"]["leak_free"]["tolerance"]
+        for r in reports.values()
+        if "leak_free" in r.get("localisation", {})
+    )
     st.caption(
         "On the leak-free Kaggle test scans with a known tumour outline (boxes from the "
         "figshare tumour masks): how often the hottest point of the heatmap of the true class "
-        "falls on the tumour (the box grown by 7 % of the image side), and how much of the "
+        f"falls on the tumour (the box grown by {tolerance:.0%} of the image side), and how "
+        "much of the "
         "heatmap lies inside the box. A map that knows nothing, a blob at the image centre, "
         "is the baseline to beat. Measured by `python -m model.pointing`."
     )

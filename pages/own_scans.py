@@ -1,13 +1,15 @@
 """Test on your scans: upload labelled scans, see how a model does on them."""
 
+import functools
 import hashlib
 
 import pandas as pd
 import streamlit as st
 
 from model import report_pdf
-from model.analysis import analyse_bytes
+from model.cards import report_path
 from model.config import CLASS_NAMES
+from model.config import DEFAULT_EXPLANATION_METHOD as DEFAULT_METHOD
 from model.overlay import overlay
 from model.own_scans import (
     OwnScansError,
@@ -20,6 +22,7 @@ from model.own_scans import (
 from model.registry import WeightsError
 from pages import charts
 from pages.common import (
+    analyse_upload,
     load_classifier,
     read_report,
     registered_models,
@@ -146,7 +149,7 @@ if missing:
 
 def published(entry) -> dict:
     """The model's own report: its numbers on the Kaggle and Radiopaedia test sets."""
-    path = entry.weights.with_suffix(".report.json")
+    path = report_path(entry.weights)
     return read_report(str(entry.weights), path.stat().st_mtime)["splits"] if path.exists() else {}
 
 
@@ -223,10 +226,13 @@ for entry in entries:
     wrong = [row for row in result.rows if row.predicted is not None and row.predicted != row.truth]
     if wrong:
         st.markdown(f"**Misclassified scans** ({len(wrong)}; the first {GALLERY_SIZE} shown)")
-        classifier = load_classifier(str(entry.weights))
         columns = st.columns(4)
         for index, row in enumerate(wrong[:GALLERY_SIZE]):
-            scan = analyse_bytes(classifier, scans.data[scans.names.index(row.file)], "Grad-CAM")
+            data = scans.data[scans.names.index(row.file)]
+            # Cached per scan and model, so reruns of the page do not analyse again.
+            scan = analyse_upload(
+                hashlib.sha256(data).hexdigest(), str(entry.weights), DEFAULT_METHOD, None, data
+            )
             columns[index % 4].image(
                 overlay(scan.display, scan.analysis.cam, 0.45),
                 caption=f"{row.file}: {charts.class_label(CLASS_NAMES[row.truth])}, "
@@ -234,7 +240,8 @@ for entry in entries:
                 width="stretch",
             )
     csv_bytes = rows_csv(result, CLASS_NAMES)
-    pdf = report_pdf.own_scans_summary(entry.title, metrics, comparison, result)
+    # Built only when its download button is clicked.
+    pdf = functools.partial(report_pdf.own_scans_summary, entry.title, metrics, comparison, result)
     download_csv, download_pdf = st.columns(2)
     download_csv.download_button(
         "Download results (CSV)",

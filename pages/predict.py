@@ -32,7 +32,6 @@ from pages.common import (
     SIDEBAR_OPACITY,
     analyse_upload,
     load_classifier,
-    model_title,
     plain,
     read_report,
     registered_models,
@@ -162,7 +161,7 @@ def png_bytes(array) -> bytes:
 def model_facts(model: Classifier) -> report_pdf.ModelFacts:
     card = model.entry.card
     return report_pdf.ModelFacts(
-        name=model_title(model.entry),
+        name=model.entry.title,
         architecture=str(card.get("architecture", model.entry.name)),
         weights_sha256=str(card.get("keras_sha256", "unknown")),
         temperature=card.get("temperature"),
@@ -317,7 +316,7 @@ def every_model_result(sha256: str, data: bytes) -> list[tuple[ModelEntry, Class
             model = load_classifier(str(entry.weights))
             result = analyse_upload(sha256, str(entry.weights), method, target_index(model), data)
         except (WeightsError, InputError) as error:
-            st.error(f"{plain(model_title(entry))} could not analyse this scan: {error}")
+            st.error(f"{plain(entry.title)} could not analyse this scan: {error}")
             continue
         outcomes.append((entry, model, result))
     return outcomes
@@ -346,9 +345,9 @@ def agreement_line(outcomes: list[tuple[ModelEntry, Classifier, ScanResult]]) ->
         analysis = result.analysis
         probability = float(analysis.probabilities[analysis.predicted])
         said.append(
-            f"{model_title(entry)} says {label} ({probability:.1%})"
+            f"{entry.title} says {label} ({probability:.1%})"
             if label
-            else f"{model_title(entry)} is unsure (needs expert review)"
+            else f"{entry.title} is unsure (needs expert review)"
         )
     return "The models disagree: " + ", ".join(said)
 
@@ -363,7 +362,7 @@ def show_every_model(sha256: str, data: bytes) -> None:
         analysis = result.analysis
         confidence = float(analysis.probabilities[analysis.predicted])
         label = decision(model, result)
-        column.markdown(f"**{plain(model_title(entry))}**")
+        column.markdown(f"**{plain(entry.title)}**")
         if label:
             column.markdown(f"{plain(label)} · {confidence:.1%}")
         else:

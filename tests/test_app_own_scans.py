@@ -28,6 +28,9 @@ def three_class_zip() -> bytes:
             data = (SAMPLES_DIR / f"{sample}.jpg").read_bytes()
             for copy in range(2):
                 archive.writestr(f"my scans/{folder}/{sample}-{copy}.jpg", data)
+        # A mislabelled scan, so the gallery of misclassified scans has one to show.
+        archive.writestr("my scans/meningioma/really-a-glioma.jpg",
+                         (SAMPLES_DIR / "glioma.jpg").read_bytes())  # fmt: skip
         archive.writestr("my scans/notes/readme.txt", b"not a scan")
     return buffer.getvalue()
 
@@ -46,17 +49,20 @@ def test_a_zip_is_checked_then_scored_on_request():
     counts = app.dataframe[0].value
     assert dict(zip(counts["class"], counts["images"])) == {
         "Glioma": 2,
-        "Meningioma": 2,
+        "Meningioma": 3,
         "No tumour": 2,
     }
     assert any("notes" in w.value for w in app.warning)  # the folder it did not recognise
     assert not app.get("plotly_chart")  # nothing runs before the user asks
-    run = next(b for b in app.button if b.label.startswith("Run the test on 6 scans"))
+    run = next(b for b in app.button if b.label.startswith("Run the test on 7 scans"))
     app = run.click().run()
     assert not app.exception, [e.value for e in app.exception]
     labels = [m.label for m in app.metric]
     assert labels[:3] == ["Accuracy", "Tumour sensitivity", "No-tumour specificity"]
     assert app.get("plotly_chart")  # the confusion matrix
+    assert any(m.value.startswith("**Misclassified scans**") for m in app.markdown)
+    captions = [image.caption for element in app.get("image") for image in element.proto.imgs]
+    assert any("really-a-glioma.jpg" in caption for caption in captions), captions
     comparison = next(d.value for d in app.dataframe if "set" in d.value.columns)
     assert comparison["set"].iloc[0] == "Your scans"
     assert any("published" in s for s in comparison["set"])
