@@ -129,6 +129,13 @@ class TrainConfig:
         default=0.0,
         metadata={"help": "weight of the pointing loss on the class maps (0: off)"},
     )
+    mass_weight: float = field(
+        default=0.0,
+        metadata={
+            "help": "inside the pointing loss, weight of the share of the heatmap outside the "
+            "box (0: off; needs --localisation-weight)"
+        },
+    )
     scanner_augment: float = field(
         default=1.0,
         metadata={"help": "strength of contrast, gamma, blur and noise augmentation (0: off)"},
@@ -234,6 +241,10 @@ class TrainConfig:
             raise ValueError("--radiopaedia-share must be in [0, 1).")
         if self.localisation_weight < 0:
             raise ValueError("--localisation-weight must be 0 or more.")
+        if self.mass_weight < 0:
+            raise ValueError("--mass-weight must be 0 or more.")
+        if self.mass_weight > 0 and self.localisation_weight == 0:
+            raise ValueError("--mass-weight is part of the pointing loss: set --localisation-weight.")
         if self.localisation_weight > 0 and self.input_view == "head":
             raise ValueError(
                 "--localisation-weight needs a whole-image view (full or grey): the head "
@@ -478,7 +489,7 @@ def compile_model(
             "probabilities": keras.losses.CategoricalCrossentropy(
                 label_smoothing=cfg.label_smoothing
             ),
-            localisation.OUTPUT: localisation.pointing_loss,
+            localisation.OUTPUT: localisation.make_pointing_loss(cfg.mass_weight),
         },
         loss_weights={"probabilities": 1.0, localisation.OUTPUT: cfg.localisation_weight},
         metrics={"probabilities": ["accuracy"]},
@@ -616,6 +627,8 @@ def recipe_note(cfg: TrainConfig) -> str:
     )
     if cfg.localisation_weight:
         parts.append(f"pointing loss on the class maps, weight {cfg.localisation_weight:g}")
+        if cfg.mass_weight:
+            parts.append(f"heatmap share outside the box, weight {cfg.mass_weight:g}")
     return "; ".join(parts)
 
 

@@ -207,7 +207,7 @@ def tiny_training_run(tiny_dataset, tiny_radiopaedia, tiny_boxes, tmp_path_facto
                 "--runs", str(root / "runs"), "--image-size", "32", "--epochs", "1",
                 "--batch-size", "8", "--val-fraction", "0.25",
                 "--sources", "kaggle,radiopaedia", "--radiopaedia", str(tiny_radiopaedia),
-                "--boxes", str(tiny_boxes), "--localisation-weight", "0.5",
+                "--boxes", str(tiny_boxes), "--localisation-weight", "0.5", "--mass-weight", "1",
             ]
         )  # fmt: skip
     return root / "out" / "baseline.keras"

@@ -30,19 +30,33 @@ def test_the_loss_is_low_inside_the_box_high_outside_and_zero_without_a_box():
     assert loss[2] == 0.0
 
 
-def test_class_maps_average_to_the_logits():
+def test_class_maps_plus_the_bias_average_to_the_logits():
     model = architectures.build("baseline", 32)
+    bias = np.array([0.5, -1.0, 2.0, 0.0], np.float32)
+    model.get_layer("logits").bias.assign(bias)
     trainer = localisation.class_maps_model(model, "baseline")
     images = np.random.default_rng(0).uniform(0, 255, (2, 32, 32, 3)).astype(np.float32)
     outputs = trainer(images, training=False)
-    maps = outputs[localisation.OUTPUT].numpy()  # (2, 4, 4, 4)
+    maps = outputs[localisation.OUTPUT].numpy()  # (2, 4, 4, 4), without the bias
     logits = np.log(outputs["probabilities"].numpy())
-    centred = maps.mean(axis=(1, 2)) - maps.mean(axis=(1, 2, 3))[:, None]
+    averaged = maps.mean(axis=(1, 2)) + bias
+    centred = averaged - averaged.mean(axis=1, keepdims=True)
     np.testing.assert_allclose(centred, logits - logits.mean(axis=1, keepdims=True), atol=1e-3)
 
 
-def test_a_toy_run_moves_the_map_into_the_box():
-    """A few steps of the pointing loss alone raise the share of the map inside the box."""
+def test_the_mass_term_counts_positive_evidence_outside_the_box():
+    truth = np.zeros((2, 2, 2, 4), np.float32)
+    truth[:, 0, 0, 0] = 1.0  # box in the top-left cell, class 0
+    maps = np.full((2, 2, 2, 4), -1.0, np.float32)
+    maps[:, 0, 0, 0] = 5.0  # the peak in the box for both images
+    maps[1, 1, 1, 0] = 5.0  # the second also lights the opposite corner as much
+    plain = localisation.make_pointing_loss(0.0)(tf.constant(truth), tf.constant(maps)).numpy()
+    massed = localisation.make_pointing_loss(2.0)(tf.constant(truth), tf.constant(maps)).numpy()
+    np.testing.assert_allclose(massed - plain, [0.0, 2.0 * 0.5], atol=1e-5)
+
+
+def toy_run(mass_weight: float, epochs: int = 15) -> tuple[float, float]:
+    """Share of the positive map inside a corner box before and after a toy run."""
     keras.utils.set_random_seed(0)
     model = architectures.build("baseline", 32)
     trainer = localisation.class_maps_model(model, "baseline")
@@ -53,13 +67,27 @@ def test_a_toy_run_moves_the_map_into_the_box():
 
     def inside_share() -> float:
         maps = trainer(images, training=False)[localisation.OUTPUT].numpy()[..., 0]
-        maps = np.maximum(maps - maps.min(axis=(1, 2), keepdims=True), 0)
+        maps = np.maximum(maps, 0) + 1e-9  # what Grad-CAM draws, before resizing
         return float((maps[:, :1, :1].sum(axis=(1, 2)) / maps.sum(axis=(1, 2))).mean())
 
     before = inside_share()
+    loss = localisation.make_pointing_loss(mass_weight)
     trainer.compile(
         optimizer=keras.optimizers.Adam(1e-3),
-        loss={"probabilities": None, localisation.OUTPUT: localisation.pointing_loss},
+        loss={"probabilities": None, localisation.OUTPUT: loss},
     )
-    trainer.fit(images, {localisation.OUTPUT: truth}, epochs=15, batch_size=8, verbose=0)
-    assert inside_share() > before + 0.1
+    trainer.fit(images, {localisation.OUTPUT: truth}, epochs=epochs, batch_size=8, verbose=0)
+    return before, inside_share()
+
+
+def test_a_toy_run_moves_the_map_into_the_box():
+    """A few steps of the pointing loss alone raise the share of the map inside the box."""
+    before, after = toy_run(mass_weight=0.0)
+    assert after > before + 0.1
+
+
+def test_the_mass_term_leaves_less_of_the_map_outside_the_box():
+    """The same toy run with the outside-mass term ends with more of the map in the box."""
+    _, without = toy_run(mass_weight=0.0)
+    _, with_mass = toy_run(mass_weight=5.0)
+    assert with_mass > without + 0.05

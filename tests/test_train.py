@@ -144,6 +144,8 @@ def test_existing_unfinished_run_is_not_overwritten(tiny_dataset, tmp_path):
         (["--radiopaedia", "/nonexistent"], "--sources kaggle"),
         (["--radiopaedia-share", "1.5"], "--radiopaedia-share"),
         (["--localisation-weight", "-1"], "--localisation-weight"),
+        (["--localisation-weight", "1", "--mass-weight", "-1"], "--mass-weight must be"),
+        (["--mass-weight", "1"], "set --localisation-weight"),
         (["--input-view", "head", "--localisation-weight", "1"], "whole-image view"),
     ],
 )
