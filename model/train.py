@@ -244,7 +244,9 @@ class TrainConfig:
         if self.mass_weight < 0:
             raise ValueError("--mass-weight must be 0 or more.")
         if self.mass_weight > 0 and self.localisation_weight == 0:
-            raise ValueError("--mass-weight is part of the pointing loss: set --localisation-weight.")
+            raise ValueError(
+                "--mass-weight is part of the pointing loss: set --localisation-weight."
+            )
         if self.localisation_weight > 0 and self.input_view == "head":
             raise ValueError(
                 "--localisation-weight needs a whole-image view (full or grey): the head "
