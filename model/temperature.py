@@ -1,6 +1,6 @@
 """Temperature scaling applied to softmax outputs: the part the app needs at prediction time.
 
-Fitting the temperature lives in ``model.calibrate``; this module imports only
+Fitting the temperature lives in ``model.calibration``; this module imports only
 NumPy and SciPy, so the prediction path loads no training or evaluation code.
 """
 

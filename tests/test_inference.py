@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from model.calibrate import apply_temperature
 from model.cards import card_path, read_json, write_json
 from model.explain import METHODS
 from model.inference import Analysis, Classifier
 from model.preprocessing import to_model_input
 from model.registry import discover
+from model.temperature import apply_temperature
 
 RGB = np.random.default_rng(1).integers(0, 256, (40, 60, 3)).astype(np.uint8)
 

@@ -6,7 +6,6 @@ import pytest
 from PIL import Image
 
 from model import config
-from model.calibrate import apply_temperature
 from model.cards import file_sha256
 from model.data import list_images, load_arrays
 from model.evaluate import predict_probabilities
@@ -14,6 +13,7 @@ from model.inference import Classifier
 from model.inputs import decode_upload
 from model.preprocessing import load_model_input, to_model_input
 from model.registry import discover
+from model.temperature import apply_temperature
 from tests.conftest import KNOWN_MISSES, SAMPLES_DIR
 
 SHIPPED = discover(config.WEIGHTS_DIR)
