@@ -19,12 +19,9 @@ import keras
 import numpy as np
 
 from model import config
-from model.calibrate import validation_summary
-from model.cards import card_path, file_sha256, input_view, read_json, write_json
-from model.evaluate import evaluate, reevaluate_recorded_splits
-from model.gate import refit as refit_gate
+from model.cards import card_path, file_sha256, read_json, write_json
+from model.refit import refit, training_data
 from model.registry import load_checked
-from model.splits import load_split, split_from_card
 
 RECALIBRATION_IMAGES = 1024
 BATCH_SIZE = 64
@@ -65,6 +62,39 @@ def recalibration_images(train_images: np.ndarray, seed: int) -> np.ndarray:
     return train_images[np.sort(order[:RECALIBRATION_IMAGES])]
 
 
+def recalibrate_saved(weights: Path, data_dir: Path) -> dict:
+    """Recalibrates a shipped model in place, then refits and re-evaluates it (``model.refit``).
+
+    Args:
+        weights: A ``.keras`` file with its model card beside it.
+        data_dir: The Kaggle-layout dataset the model was trained on.
+
+    Returns:
+        The updated model card.
+    """
+    card = read_json(card_path(weights))
+    data = training_data(card, data_dir)
+    model = load_checked(weights)
+    seed = card["training_config"]["seed"]
+    used = recalibrate(model, recalibration_images(data.images[data.train], seed))
+    model.save(weights)
+    card.update(
+        {
+            "batchnorm_recalibration": {
+                "training_images": used,
+                "command": "python -m model.batchnorm",
+            },
+            "keras_sha256": file_sha256(weights),
+            "keras_bytes": weights.stat().st_size,
+        }
+    )
+    write_json(card_path(weights), card)
+    print(f"recalibrated on {used} training images", flush=True)
+    # New statistics move the validation numbers, the features the gate scores
+    # and every split of the report.
+    return refit(weights, data_dir, model=model, data=data, refit_gate=bool(card.get("ood_gate")))
+
+
 def main(argv: list[str] | None = None) -> None:
     """Command line: recalibrate a shipped model, then refresh its card and report."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -76,35 +106,7 @@ def main(argv: list[str] | None = None) -> None:
         help="dataset folder holding Training/ and Testing/",
     )
     args = parser.parse_args(argv)
-    card = read_json(card_path(args.weights))
-    settings = card["training_config"]
-    data = load_split(split_from_card(card, args.data), card["input_size"], input_view(card))
-    model = load_checked(args.weights)
-    used = recalibrate(model, recalibration_images(data.images[data.train], settings["seed"]))
-    model.save(args.weights)
-    validation, calibration = validation_summary(
-        model, data.images[data.validation], data.labels[data.validation]
-    )
-    card.update(
-        {
-            "batchnorm_recalibration": {
-                "training_images": used,
-                "command": "python -m model.batchnorm",
-            },
-            "validation": validation,
-            **calibration,  # temperature and low-confidence threshold, refitted
-            "keras_sha256": file_sha256(args.weights),
-            "keras_bytes": args.weights.stat().st_size,
-        }
-    )
-    write_json(card_path(args.weights), card)
-    print(
-        f"recalibrated on {used} training images; validation accuracy {validation['accuracy']:.4f}"
-    )
-    if card.get("ood_gate"):  # new statistics move the features the gate scores
-        refit_gate(args.weights, args.data)
-    evaluate(args.weights, args.data)
-    reevaluate_recorded_splits(args.weights)  # no split keeps the old statistics' numbers
+    recalibrate_saved(args.weights, args.data)
 
 
 if __name__ == "__main__":

@@ -9,76 +9,17 @@ The temperature is fitted on the validation split the model was trained with
 in the model card (``"temperature"``); 1.0 leaves the model's softmax unchanged. The
 low-confidence threshold is then chosen again on the calibrated validation
 probabilities, and every split of the report is evaluated again, so that the
-card, the report and the app all use the same calibrated numbers.
+card, the report and the app all use the same calibrated numbers. The fitting
+lives in ``model.calibration``; the whole step is ``model.refit``.
 """
 
 import argparse
 import logging
 from pathlib import Path
 
-import keras
-import numpy as np
-
 from model import config
-from model.calibration import calibration_fields
-from model.cards import card_path, input_view, read_json, report_path, write_json
-from model.evaluate import (
-    evaluate,
-    predict_probabilities,
-    reevaluate_recorded_splits,
-)
-from model.metrics import classification_metrics
-from model.registry import load_checked
-from model.splits import load_split, split_from_card
-
-logger = logging.getLogger(__name__)
-
-
-def validation_summary(
-    model: keras.Model, images: np.ndarray, labels: np.ndarray
-) -> tuple[dict, dict]:
-    """Validation accuracy, and the temperature and threshold fitted on it.
-
-    Args:
-        model: The trained model.
-        images: uint8 (N, size, size, 3) validation images.
-        labels: (N,) their class indices.
-
-    Returns:
-        ({"accuracy", "macro_f1", "images"}, ``calibration.calibration_fields``
-        result to merge into the model card).
-    """
-    probabilities = predict_probabilities(model, images)
-    metrics = classification_metrics(probabilities, labels)
-    summary = {key: metrics[key] for key in ("accuracy", "macro_f1", "images")}
-    return summary, calibration_fields(probabilities, labels)
-
-
-def validation_images(card: dict, data_dir: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Loads the validation split that the card's training run held out.
-
-    Args:
-        card: A model card written by ``model.train``.
-        data_dir: The Kaggle-layout dataset the model was trained on.
-
-    Returns:
-        (images uint8 (N, size, size, 3), labels (N,)).
-
-    Raises:
-        ValueError: If the card lacks the split settings or the dataset differs
-            from the one the model was trained on.
-    """
-    split = split_from_card(card, data_dir)
-    expected = card.get("data", {}).get("sha256")
-    if expected and split.duplicates.data_sha256 != expected:
-        raise ValueError(
-            f"{data_dir} is not the dataset this model was trained on (its sha256 differs from "
-            "the card's), so its validation split would differ. Pass the training dataset "
-            "with --data."
-        )
-    data = load_split(split, int(card["input_size"]), input_view(card))
-    # (N, size, size, 3) uint8, (N,): the validation images of every source
-    return data.images[data.validation], data.labels[data.validation]
+from model.cards import card_path, report_path
+from model.refit import refit
 
 
 def calibrate(weights: Path, data_dir: Path) -> dict:
@@ -93,28 +34,7 @@ def calibrate(weights: Path, data_dir: Path) -> dict:
     Returns:
         The updated model card.
     """
-    weights = Path(weights)
-    path = card_path(weights)
-    card = read_json(path)
-    images, labels = validation_images(card, data_dir)
-    model = load_checked(weights)
-    validation, fields = validation_summary(model, images, labels)
-    card.update(fields)
-    card["validation"] = validation
-    write_json(path, card)
-    calibration = fields["calibration"]
-    print(
-        f"temperature {fields['temperature']:.4f} on {calibration['images']} validation images: "
-        f"Brier {calibration['brier_before']:.4f} -> {calibration['brier_after']:.4f}, "
-        f"NLL {calibration['nll_before']:.4f} -> {calibration['nll_after']:.4f}, "
-        f"ECE {calibration['ece_before']:.4f} -> {calibration['ece_after']:.4f}; "
-        f"threshold {fields['low_confidence_threshold']:.2f} answers "
-        f"{fields['low_confidence']['coverage']:.1%} with "
-        f"{fields['low_confidence']['accuracy']:.1%} accuracy"
-    )
-    evaluate(weights, data_dir, model=model)
-    reevaluate_recorded_splits(weights, model=model)
-    return read_json(path)
+    return refit(weights, data_dir)
 
 
 def main(argv: list[str] | None = None) -> None:

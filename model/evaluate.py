@@ -21,6 +21,7 @@ the app answers at the card's threshold.
 import argparse
 import csv
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 import keras
@@ -261,29 +262,49 @@ def summary_line(name: str, result: dict) -> str:
     return line
 
 
-def reevaluate_recorded_splits(weights: Path, model: keras.Model | None = None) -> None:
-    """Evaluates again every custom split of the report, from its recorded folder.
+@dataclass(frozen=True)
+class SplitSource:
+    """Where the images of a custom split come from.
 
-    Used after the card's temperature or threshold changed, so that no split
-    keeps numbers of the old calibration. A folder that is gone is skipped
-    with a warning.
+    Attributes:
+        folder: A folder of class subfolders, or a manifest folder.
+        role: With a manifest folder, only the images of this role.
     """
+
+    folder: Path
+    role: str | None = None
+
+
+def recorded_splits(weights: Path) -> dict[str, SplitSource]:
+    """The custom splits of the report (every split but the Testing ones), by name."""
     report_file = report_path(weights)
     if not report_file.exists():
-        return
-    for name, result in read_json(report_file)["splits"].items():
-        if name in TESTING_SPLITS:
-            continue
-        folder = Path(result["data"]["folder"])
-        if folder.is_dir():
-            evaluate(weights, folder, name, model=model, role=result["data"].get("role"))
+        return {}
+    return {
+        name: SplitSource(Path(result["data"]["folder"]), result["data"].get("role"))
+        for name, result in read_json(report_file)["splits"].items()
+        if name not in TESTING_SPLITS
+    }
+
+
+def evaluate_splits(
+    weights: Path, splits: dict[str, SplitSource], model: keras.Model | None = None
+) -> None:
+    """Evaluates each custom split from its folder; a folder that is gone is skipped.
+
+    Used after the card's temperature, threshold, gate or weights changed, so that
+    no split keeps the old numbers; a skipped split is named in a warning.
+    """
+    for name, source in splits.items():
+        if source.folder.is_dir():
+            evaluate(weights, source.folder, name, model=model, role=source.role)
         else:
             logger.warning(
-                "%s: the folder %s of split %r is missing; its numbers keep the old "
-                "calibration. Run `python -m model.evaluate --weights %s --data FOLDER "
+                "%s: the folder %s of split %r is missing; its numbers are those of the model "
+                "before this change. Run `python -m model.evaluate --weights %s --data FOLDER "
                 "--split %s` to update them.",
                 weights.name,
-                folder,
+                source.folder,
                 name,
                 weights,
                 name,

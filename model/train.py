@@ -9,8 +9,9 @@ Usage:
 Writes to ``--out`` (default ``model/weights/``): ``<name>.keras`` (float32,
 no optimizer state), the model card ``<name>.json``, ``<name>.history.json``
 and, after fitting the temperature and low-confidence threshold on validation
-(``model.calibrate``) and evaluating on the official and leak-free Testing
-images, ``<name>.report.json``. Checkpoints for ``--resume`` go to ``runs/<name>/``.
+and refitting the out-of-distribution gate (``model.refit``), then evaluating on
+the official and leak-free Testing images and the unseen Radiopaedia cases,
+``<name>.report.json``. Checkpoints for ``--resume`` go to ``runs/<name>/``.
 """
 
 import argparse
@@ -32,13 +33,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from model import architectures, augment, config, gate, localisation
+from model import architectures, augment, config, localisation
 from model.batchnorm import recalibrate, recalibration_images
 from model.boxes import box_masks, default_boxes_file, read_boxes
-from model.calibrate import validation_summary
 from model.cards import card_path, file_sha256, history_path, write_json
-from model.evaluate import evaluate
+from model.evaluate import SplitSource
 from model.preprocessing import INPUT_VIEWS
+from model.refit import refit
 from model.registry import load_checked
 from model.sources import EVAL_SPLIT, default_radiopaedia_dir, parse_sources
 from model.splits import SplitArrays, load_split, training_split
@@ -772,20 +773,6 @@ def train(cfg: TrainConfig) -> Path:
             history.setdefault(key, []).extend(values)
     write_json(history_path(weights_file), history)
 
-    # Temperature and low-confidence threshold, fitted on validation (model.calibrate).
-    validation, calibration = validation_summary(
-        shipped, data.images[data.validation], data.labels[data.validation]
-    )
-
-    # Out-of-distribution gate, fitted on the training features of every source.
-    ood_gate = gate.fit_for_model(
-        shipped,
-        weights_file,
-        data.images[data.train],
-        data.images[data.validation],
-        architectures.GATE_LAYERS[cfg.arch],
-    )
-
     config_record = {
         k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(cfg).items()
     }
@@ -809,8 +796,6 @@ def train(cfg: TrainConfig) -> Path:
         "initial_weights_note": initial_weights_note(cfg, continued),
         **({"continued_from": continued} if continued else {}),
         "gradcam_layer": architectures.GRADCAM_LAYERS[cfg.arch],
-        **calibration,
-        "ood_gate": ood_gate,
         "training_config": config_record,
         "precision": policy,
         "data": {
@@ -839,7 +824,6 @@ def train(cfg: TrainConfig) -> Path:
         "licence": licence_note(cfg),
         "recipe": recipe_note(cfg),
         "batchnorm_recalibration": {"training_images": recalibrated},
-        "validation": validation,
         "epochs_run": len(history["loss"]),
         # With --init-from: this run's time plus that of the model it continued.
         "wall_time_seconds": round(elapsed + (continued or {}).get("wall_time_seconds", 0), 1),
@@ -848,9 +832,13 @@ def train(cfg: TrainConfig) -> Path:
         "keras_bytes": weights_file.stat().st_size,
     }
     write_json(card_path(weights_file), card)
-    evaluate(weights_file, cfg.data)
-    if (cfg.radiopaedia / "manifest.csv").is_file():  # also for a Kaggle-only model
-        evaluate(weights_file, cfg.radiopaedia, EVAL_SPLIT, role="eval")
+    # Temperature, threshold and gate fitted on this run's data; every split evaluated.
+    unseen = (
+        {EVAL_SPLIT: SplitSource(cfg.radiopaedia, role="eval")}
+        if (cfg.radiopaedia / "manifest.csv").is_file()  # also for a Kaggle-only model
+        else {}
+    )
+    refit(weights_file, cfg.data, model=shipped, data=data, refit_gate=True, new_splits=unseen)
     shutil.rmtree(run_dir)
     print(
         f"wrote {weights_file} and its card, history and report "
