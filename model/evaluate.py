@@ -35,7 +35,7 @@ from model.gate import gate_layer
 from model.metrics import classification_metrics, expected_calibration_error, reliability_diagram
 from model.ood_check import non_mri_inputs
 from model.registry import load_checked
-from model.sources import ROLES, case_images
+from model.sources import MANIFEST, ROLES, case_images
 from model.temperature import apply_temperature
 from model.threshold import answered_at, risk_coverage
 
@@ -105,7 +105,6 @@ def split_result(
     return result
 
 
-MANIFEST = "manifest.csv"
 BREAKDOWN_COLUMN = "sequence"
 
 

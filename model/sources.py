@@ -19,8 +19,10 @@ from model.data import ImageList
 
 MANIFEST = "manifest.csv"
 REQUIRED_COLUMNS = ("file", "class", "case_group", "role")
-ROLES = ("train", "eval")
-SOURCES = ("kaggle", "radiopaedia")
+TRAIN_ROLE, EVAL_ROLE = "train", "eval"
+ROLES = (TRAIN_ROLE, EVAL_ROLE)
+KAGGLE, RADIOPAEDIA = "kaggle", "radiopaedia"
+SOURCES = (KAGGLE, RADIOPAEDIA)
 RADIOPAEDIA_ENV_VAR = "BRAIN_MRI_RADIOPAEDIA"
 DEFAULT_RADIOPAEDIA_DIR = (
     config.PROJECT_ROOT.parent / "shared" / "data" / "external-radiopaedia-dev"

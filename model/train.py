@@ -36,13 +36,21 @@ import tensorflow as tf
 from model import architectures, augment, config, localisation
 from model.batchnorm import recalibrate, recalibration_images
 from model.boxes import box_masks, default_boxes_file, read_boxes
-from model.cards import card_path, file_sha256, history_path, write_json
+from model.cards import card_path, file_sha256, history_path, input_view, write_json
 from model.evaluate import SplitSource
 from model.preprocessing import INPUT_VIEWS
 from model.refit import refit
 from model.registry import load_checked
-from model.sources import EVAL_SPLIT, default_radiopaedia_dir, parse_sources
-from model.splits import SplitArrays, load_split, training_split
+from model.sources import (
+    EVAL_ROLE,
+    EVAL_SPLIT,
+    MANIFEST,
+    RADIOPAEDIA,
+    TRAIN_ROLE,
+    default_radiopaedia_dir,
+    parse_sources,
+)
+from model.splits import SplitArrays, TrainingSplit, load_split, training_split
 
 logger = logging.getLogger(__name__)
 
@@ -233,7 +241,7 @@ class TrainConfig:
         if self.init_from is not None:
             self.validate_init_from()
         self.source_names()  # raises on a bad --sources
-        if "radiopaedia" in self.source_names() and not self.radiopaedia.is_dir():
+        if self.uses_radiopaedia and not self.radiopaedia.is_dir():
             raise ValueError(
                 f"--radiopaedia {self.radiopaedia} is not a folder; pass the Radiopaedia folder "
                 "or use --sources kaggle."
@@ -268,6 +276,11 @@ class TrainConfig:
         """The parsed ``--sources``."""
         return parse_sources(self.sources)
 
+    @property
+    def uses_radiopaedia(self) -> bool:
+        """Whether ``--sources`` trains on the Radiopaedia cases too."""
+        return RADIOPAEDIA in self.source_names()
+
     def validate_init_from(self) -> None:
         """Checks that ``--init-from`` names a model this run can continue."""
         card_file = card_path(self.init_from)
@@ -285,12 +298,11 @@ class TrainConfig:
         if list(card.get("classes", [])) != list(config.CLASS_NAMES):
             raise ValueError(f"--init-from {self.init_from} was trained on other classes.")
         whole_image = {"full", "grey"}
-        if card.get("input_view", "full") != self.input_view and not (
-            {card.get("input_view", "full"), self.input_view} <= whole_image
-        ):
+        seen = input_view(card)
+        if seen != self.input_view and not {seen, self.input_view} <= whole_image:
             raise ValueError(
-                f"--init-from {self.init_from} saw the {card.get('input_view', 'full')!r} "
-                f"input view; pass --input-view {card.get('input_view', 'full')}."
+                f"--init-from {self.init_from} saw the {seen!r} "
+                f"input view; pass --input-view {seen}."
             )
         if self.weights != "none":
             raise ValueError("--init-from replaces --weights; leave --weights at none.")
@@ -454,13 +466,6 @@ def validation_dataset(data: SplitArrays, images, masks, cfg, map_size: int) -> 
     return dataset.map(prepared).prefetch(tf.data.AUTOTUNE)
 
 
-def make_dataset(images, labels, batch_size) -> tf.data.Dataset:
-    """Batches (N, size, size, 3) uint8 images with one-hot labels (for single-output models)."""
-    one_hot = keras.utils.to_categorical(labels, len(config.CLASS_NAMES)).astype("float32")
-    dataset = tf.data.Dataset.from_tensor_slices((images, one_hot)).batch(batch_size)
-    return dataset.map(lambda x, y: (tf.cast(x, "float32"), y)).prefetch(tf.data.AUTOTUNE)
-
-
 def set_backbone_trainable(model: keras.Model, trainable: bool) -> None:
     """Freezes or unfreezes everything but the head.
 
@@ -611,7 +616,7 @@ def machine_description() -> dict:
 
 def licence_note(cfg: TrainConfig) -> str:
     """What the training data allows the weights to be used for."""
-    if "radiopaedia" in cfg.source_names():
+    if cfg.uses_radiopaedia:
         return (
             "Trained on Radiopaedia.org cases (CC BY-NC-SA 3.0) besides the CC0 Kaggle set: "
             "these weights are for non-commercial use only, and credit Radiopaedia.org."
@@ -622,7 +627,7 @@ def licence_note(cfg: TrainConfig) -> str:
 def recipe_note(cfg: TrainConfig) -> str:
     """The training recipe in one sentence, for the model card."""
     parts = [f"{cfg.input_view} input at {cfg.image_size} px"]
-    if "radiopaedia" in cfg.source_names():
+    if cfg.uses_radiopaedia:
         parts.append(f"{cfg.radiopaedia_share:.0%} of every batch from Radiopaedia")
     parts.append(
         f"geometric augmentation {cfg.augment_strength:g}, scanner augmentation "
@@ -635,10 +640,46 @@ def recipe_note(cfg: TrainConfig) -> str:
     return "; ".join(parts)
 
 
-def train(cfg: TrainConfig) -> Path:
-    """Trains, exports, evaluates and documents one model; returns the .keras path."""
-    started = time.time()
-    keras.utils.set_random_seed(cfg.seed)
+# Each phase's checkpoints and history live in runs/<name>/<phase>/: from scratch
+# one phase; with ImageNet weights a frozen-backbone head phase, then fine-tuning.
+HEAD_PHASE, FINETUNE_PHASE, SCRATCH_PHASE = "head", "finetune", "train"
+PHASES = (HEAD_PHASE, FINETUNE_PHASE, SCRATCH_PHASE)  # in the order their epochs ran
+HEAD_WEIGHTS = "head.weights.h5"  # the head phase's result, so a resume skips it
+RUN_META = "run.json"  # {"elapsed": seconds of training so far}
+FINETUNE_RATE_DIVISOR = 10  # fine-tuning runs at a tenth of the peak learning rate
+SHIPPED_POLICY = "float32"  # the dtype policy of the exported model
+
+
+@dataclass
+class RunClock:
+    """Training wall time that survives ``--resume``: saved in ``run.json`` after every epoch.
+
+    Attributes:
+        meta_file: ``runs/<name>/run.json``.
+        started: When this session of the run started (``time.time()``).
+        before: Seconds of training in earlier sessions of the same run.
+    """
+
+    meta_file: Path
+    started: float
+    before: float = 0.0
+
+    @classmethod
+    def open(cls, run_dir: Path, started: float) -> "RunClock":
+        """The clock of a run folder, continuing the time it recorded."""
+        meta_file = run_dir / RUN_META
+        before = json.loads(meta_file.read_text())["elapsed"] if meta_file.exists() else 0.0
+        return cls(meta_file, started, before)
+
+    def save(self) -> float:
+        """Writes the training time so far and returns it in seconds."""
+        elapsed = self.before + time.time() - self.started
+        self.meta_file.write_text(json.dumps({"elapsed": elapsed}))
+        return elapsed
+
+
+def open_run_dir(cfg: TrainConfig) -> Path:
+    """``runs/<name>/``, created; refuses to overwrite an unfinished run without ``--resume``."""
     run_dir = cfg.runs / cfg.name
     if run_dir.exists() and not cfg.resume:
         raise SystemExit(
@@ -648,135 +689,257 @@ def train(cfg: TrainConfig) -> Path:
     if cfg.resume and not run_dir.exists():
         logger.warning("nothing to resume in %s; starting a new run", run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    # Training wall time survives --resume: it is written after every epoch.
-    meta_file = run_dir / "run.json"
-    elapsed_before = json.loads(meta_file.read_text())["elapsed"] if meta_file.exists() else 0.0
+    return run_dir
 
-    def save_elapsed() -> None:
-        meta_file.write_text(json.dumps({"elapsed": elapsed_before + time.time() - started}))
 
-    policy = choose_precision(cfg.precision)
-    keras.mixed_precision.set_global_policy(policy)
-    # Read before training: the continued model may be the file this run overwrites.
-    continued = initial_model_record(cfg.init_from) if cfg.init_from else None
-    earlier_history = (
-        json.loads(history_path(cfg.init_from).read_text())
-        if cfg.init_from and history_path(cfg.init_from).is_file()
-        else {}
+def earlier_history(init_from: Path | None) -> dict[str, list[float]]:
+    """The curves of the model a run continues (``--init-from``); empty without one."""
+    if init_from is None or not history_path(init_from).is_file():
+        return {}
+    return json.loads(history_path(init_from).read_text())
+
+
+# (training batches, validation batches, last epoch) of one input size.
+Segment = tuple[tf.data.Dataset, tf.data.Dataset, int]
+
+
+@dataclass
+class TrainingData:
+    """What the data phase hands on.
+
+    Attributes:
+        split: Which images train and which validate, with the duplicate report.
+        arrays: Every source's images at the final input size, uint8 (N, size, size, 3),
+            with their labels and the indices of each part.
+        boxes: Tumour boxes of the Kaggle Training images by path (empty without
+            the pointing loss).
+        segments: One per input size, the small size of progressive resizing first.
+        steps: Batches per epoch (the training streams are endless).
+    """
+
+    split: TrainingSplit
+    arrays: SplitArrays
+    boxes: dict
+    segments: list[Segment]
+    steps: int
+
+
+def box_paths(data: SplitArrays) -> tuple[str, ...]:
+    """The path of each image to look its tumour box up by; "" for other sources (no boxes)."""
+    return tuple(path if source == 0 else "" for path, source in zip(data.paths, data.sources))
+
+
+def segment(
+    cfg: TrainConfig, data: SplitArrays, boxes: dict, size: int, images: np.ndarray, last: int
+) -> Segment:
+    """Training and validation batches of ``images`` (N, size, size, 3) up to epoch ``last``."""
+    masks = box_masks(box_paths(data), boxes, size)  # (N, size, size, 1) uint8
+    side = architectures.map_size(cfg.arch, size)
+    return (
+        training_dataset(data, images, masks, cfg, side),
+        validation_dataset(data, images, masks, cfg, side),
+        last,
     )
 
+
+def load_training_data(cfg: TrainConfig, policy: str) -> TrainingData:
+    """Data phase: the deduplicated split of every source, its images and its batches."""
     split = training_split(
         cfg.data,
         cfg.val_fraction,
         cfg.seed,
-        radiopaedia_dir=cfg.radiopaedia if "radiopaedia" in cfg.source_names() else None,
+        radiopaedia_dir=cfg.radiopaedia if cfg.uses_radiopaedia else None,
         drop_test_leaks=cfg.drop_test_leaks,
     )
-    duplicates = split.duplicates
     data = load_split(split, cfg.image_size, cfg.input_view)
     boxes = read_boxes(cfg.boxes, config.TRAIN_SPLIT) if cfg.localisation_weight > 0 else {}
-    box_paths = tuple(
-        path if source == 0 else "" for path, source in zip(data.paths, data.sources)
-    )  # boxes exist for Kaggle images only
     print(
         f"training on {len(data.train)} images, validating on {len(data.validation)} "
-        f"({split.counts()}); {sum(p in boxes for p in box_paths)} with a tumour box; "
+        f"({split.counts()}); {sum(p in boxes for p in box_paths(data))} with a tumour box; "
         f"policy {policy}",
         flush=True,
     )
-
-    def segment(size: int, images: np.ndarray, last_epoch: int):
-        masks = box_masks(box_paths, boxes, size)  # (N, size, size, 1) uint8
-        side = architectures.map_size(cfg.arch, size)
-        return (
-            training_dataset(data, images, masks, cfg, side),
-            validation_dataset(data, images, masks, cfg, side),
-            last_epoch,
-        )
-
     segments = []
     if cfg.start_epochs:
         small = load_split(split, cfg.start_size, cfg.input_view).images
-        segments.append(segment(cfg.start_size, small, cfg.start_epochs))
-    segments.append(segment(cfg.image_size, data.images, cfg.epochs))
+        segments.append(segment(cfg, data, boxes, cfg.start_size, small, cfg.start_epochs))
+    segments.append(segment(cfg, data, boxes, cfg.image_size, data.images, cfg.epochs))
     steps = int(np.ceil(len(data.train) / cfg.batch_size))
+    return TrainingData(split, data, boxes, segments, steps)
+
+
+def fit_model(cfg: TrainConfig, data: TrainingData, run_dir: Path, clock: RunClock) -> keras.Model:
+    """Fit phase: builds the model and trains it, from scratch or from ImageNet weights.
+
+    Returns:
+        The trained model, in the training dtype policy.
+    """
     # Fully convolutional with global pooling: one model takes every size
     # while training progressively; the shipped copy has the fixed size.
     train_size = None if cfg.start_epochs else cfg.image_size
-
-    strategy = choose_strategy()
-    with strategy.scope():
+    with choose_strategy().scope():
         weights = None if cfg.weights == "none" else cfg.weights
         model = architectures.build(cfg.arch, train_size, weights=weights)
         if cfg.init_from and not cfg.resume:
             # Sizes may differ (the network is fully convolutional); the weights do not.
             model.set_weights(load_checked(cfg.init_from).get_weights())
         trainer = localisation.class_maps_model(model, cfg.arch)
-        if weights is not None:
-            # Transfer learning: train the new head on a frozen backbone, then
-            # fine-tune everything but batch norm with a ten times lower rate.
-            head_file = run_dir / "head.weights.h5"
-            set_backbone_trainable(model, False)
-            if head_file.exists():
-                model.load_weights(head_file)
-            else:
-                head_segments = [(*segments[-1][:2], cfg.head_epochs)]
-                fit_phase(
-                    trainer,
-                    cfg,
-                    head_segments,
-                    steps,
-                    cfg.learning_rate,
-                    cfg.warmup_epochs,
-                    run_dir / "head",
-                    save_elapsed,
-                )
-                model.save_weights(head_file)
-            set_backbone_trainable(model, True)
-            finetune = [(*segments[-1][:2], cfg.epochs - cfg.head_epochs)]
+        if weights is None:
             fit_phase(
                 trainer,
                 cfg,
-                finetune,
-                steps,
-                cfg.learning_rate / 10,
-                0,
-                run_dir / "finetune",
-                save_elapsed,
-            )
-        else:
-            fit_phase(
-                trainer,
-                cfg,
-                segments,
-                steps,
+                data.segments,
+                data.steps,
                 cfg.learning_rate,
                 cfg.warmup_epochs,
-                run_dir / "train",
-                save_elapsed,
+                run_dir / SCRATCH_PHASE,
+                clock.save,
             )
-    keras.mixed_precision.set_global_policy("float32")  # later models in this process
-    save_elapsed()
-    elapsed = json.loads(meta_file.read_text())["elapsed"]
+        else:
+            fit_transfer(model, trainer, cfg, data, run_dir, clock)
+    return model
 
+
+def fit_transfer(
+    model: keras.Model,
+    trainer: keras.Model,
+    cfg: TrainConfig,
+    data: TrainingData,
+    run_dir: Path,
+    clock: RunClock,
+) -> None:
+    """Trains the new head on a frozen backbone, then fine-tunes all but batch norm.
+
+    Args:
+        model: The classifier, with ImageNet weights in its backbone.
+        trainer: ``model`` with its class maps as a second output (what is fitted).
+        cfg: The run's settings.
+        data: The data phase's batches; transfer learning uses the final size only.
+        run_dir: ``runs/<name>/``; the head's weights are kept there for a resume.
+        clock: Saves the training time after every epoch.
+    """
+    batches = data.segments[-1][:2]  # (training, validation) at the final size
+    head_file = run_dir / HEAD_WEIGHTS
+    set_backbone_trainable(model, False)
+    if head_file.exists():
+        model.load_weights(head_file)
+    else:
+        head = [(*batches, cfg.head_epochs)]
+        fit_phase(
+            trainer,
+            cfg,
+            head,
+            data.steps,
+            cfg.learning_rate,
+            cfg.warmup_epochs,
+            run_dir / HEAD_PHASE,
+            clock.save,
+        )
+        model.save_weights(head_file)
+    set_backbone_trainable(model, True)
+    finetune = [(*batches, cfg.epochs - cfg.head_epochs)]
+    fit_phase(
+        trainer,
+        cfg,
+        finetune,
+        data.steps,
+        cfg.learning_rate / FINETUNE_RATE_DIVISOR,
+        0,
+        run_dir / FINETUNE_PHASE,
+        clock.save,
+    )
+
+
+@dataclass
+class Export:
+    """What the export phase wrote.
+
+    Attributes:
+        weights: The shipped ``.keras`` file.
+        model: The float32 copy that was saved there.
+        recalibrated: Training images its batch-norm statistics were recomputed on.
+        history: Per-epoch curves, those of a continued model first.
+    """
+
+    weights: Path
+    model: keras.Model
+    recalibrated: int
+    history: dict[str, list[float]]
+
+
+def run_history(run_dir: Path, earlier: dict[str, list[float]]) -> dict[str, list[float]]:
+    """The curves of every phase of the run, appended to those of a continued model."""
+    history = {key: list(values) for key, values in earlier.items()}
+    for csv_file in filter(Path.exists, [run_dir / phase / "history.csv" for phase in PHASES]):
+        for key, values in read_history(csv_file).items():
+            history.setdefault(key, []).extend(values)
+    return history
+
+
+def export_model(
+    cfg: TrainConfig, model: keras.Model, data: SplitArrays, run_dir: Path, earlier: dict
+) -> Export:
+    """Export phase: a float32 copy with recomputed batch-norm statistics, and its curves."""
     cfg.out.mkdir(parents=True, exist_ok=True)
     weights_file = cfg.out / f"{cfg.name}.keras"
     shipped = float32_copy(model, cfg)
     recalibrated = recalibrate(shipped, recalibration_images(data.images[data.train], cfg.seed))
     shipped.save(weights_file)
-
-    histories = [run_dir / phase / "history.csv" for phase in ("head", "finetune", "train")]
-    # A continued run's curves start with the epochs of the model it continued.
-    history = {key: list(values) for key, values in earlier_history.items()}
-    for csv_file in filter(Path.exists, histories):
-        for key, values in read_history(csv_file).items():
-            history.setdefault(key, []).extend(values)
+    history = run_history(run_dir, earlier)
     write_json(history_path(weights_file), history)
+    return Export(weights_file, shipped, recalibrated, history)
 
+
+def data_record(cfg: TrainConfig, data: TrainingData) -> dict:
+    """The card's ``data`` section: which images trained and validated the model."""
+    duplicates = data.split.duplicates
+    return {
+        "folder": str(cfg.data),
+        "sha256": duplicates.data_sha256,
+        "dedup_rule": duplicates.rule,
+        "dedup_summary": duplicates.summary,
+        "train_images": int(len(data.arrays.train)),
+        "validation_images": int(len(data.arrays.validation)),
+        "sources": data.split.counts(),
+        "kaggle_pool": (
+            "Training images with near-duplicate groups collapsed to one; groups with a "
+            "near-copy in Testing dropped"
+            if cfg.drop_test_leaks
+            else "every Training image, near-duplicate groups inside Training collapsed to "
+            "one (about a third of the official Testing images have near-copies in "
+            "training; the leak-free subset is the clean Kaggle number)"
+        ),
+        **(
+            {"radiopaedia_folder": str(cfg.radiopaedia), "radiopaedia_role": TRAIN_ROLE}
+            if cfg.uses_radiopaedia
+            else {}
+        ),
+        "localisation_boxes": len(data.boxes),
+    }
+
+
+def build_card(
+    cfg: TrainConfig,
+    policy: str,
+    continued: dict | None,
+    data: TrainingData,
+    export: Export,
+    elapsed: float,
+) -> dict:
+    """The model card of a finished run, before the post-fit step adds its numbers.
+
+    Args:
+        cfg: The run's settings.
+        policy: The dtype policy it trained in.
+        continued: ``initial_model_record`` of the ``--init-from`` model, or None.
+        data: The data phase's result.
+        export: The export phase's result.
+        elapsed: Seconds of training of this run.
+    """
     config_record = {
         k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(cfg).items()
     }
-    card = {
+    return {
         "name": cfg.name,
         "architecture": cfg.arch,
         "classes": list(config.CLASS_NAMES),
@@ -798,53 +961,61 @@ def train(cfg: TrainConfig) -> Path:
         "gradcam_layer": architectures.GRADCAM_LAYERS[cfg.arch],
         "training_config": config_record,
         "precision": policy,
-        "data": {
-            "folder": str(cfg.data),
-            "sha256": duplicates.data_sha256,
-            "dedup_rule": duplicates.rule,
-            "dedup_summary": duplicates.summary,
-            "train_images": int(len(data.train)),
-            "validation_images": int(len(data.validation)),
-            "sources": split.counts(),
-            "kaggle_pool": (
-                "Training images with near-duplicate groups collapsed to one; groups with a "
-                "near-copy in Testing dropped"
-                if cfg.drop_test_leaks
-                else "every Training image, near-duplicate groups inside Training collapsed to "
-                "one (about a third of the official Testing images have near-copies in "
-                "training; the leak-free subset is the clean Kaggle number)"
-            ),
-            **(
-                {"radiopaedia_folder": str(cfg.radiopaedia), "radiopaedia_role": "train"}
-                if "radiopaedia" in cfg.source_names()
-                else {}
-            ),
-            "localisation_boxes": len(boxes),
-        },
+        "data": data_record(cfg, data),
         "licence": licence_note(cfg),
         "recipe": recipe_note(cfg),
-        "batchnorm_recalibration": {"training_images": recalibrated},
-        "epochs_run": len(history["loss"]),
+        "batchnorm_recalibration": {"training_images": export.recalibrated},
+        "epochs_run": len(export.history["loss"]),
         # With --init-from: this run's time plus that of the model it continued.
         "wall_time_seconds": round(elapsed + (continued or {}).get("wall_time_seconds", 0), 1),
         "machine": machine_description(),
-        "keras_sha256": file_sha256(weights_file),
-        "keras_bytes": weights_file.stat().st_size,
+        "keras_sha256": file_sha256(export.weights),
+        "keras_bytes": export.weights.stat().st_size,
     }
-    write_json(card_path(weights_file), card)
-    # Temperature, threshold and gate fitted on this run's data; every split evaluated.
+
+
+def post_fit(cfg: TrainConfig, export: Export, data: SplitArrays) -> None:
+    """Post-fit phase: temperature, threshold and gate fitted, every split evaluated.
+
+    The shared step of ``model.refit``, on this run's images; the unseen Radiopaedia
+    cases are evaluated whenever their folder is there, also for a Kaggle-only model.
+    """
     unseen = (
-        {EVAL_SPLIT: SplitSource(cfg.radiopaedia, role="eval")}
-        if (cfg.radiopaedia / "manifest.csv").is_file()  # also for a Kaggle-only model
+        {EVAL_SPLIT: SplitSource(cfg.radiopaedia, role=EVAL_ROLE)}
+        if (cfg.radiopaedia / MANIFEST).is_file()
         else {}
     )
-    refit(weights_file, cfg.data, model=shipped, data=data, refit_gate=True, new_splits=unseen)
+    refit(
+        export.weights, cfg.data, model=export.model, data=data, refit_gate=True, new_splits=unseen
+    )
+
+
+def train(cfg: TrainConfig) -> Path:
+    """Trains, exports, evaluates and documents one model; returns the .keras path."""
+    started = time.time()
+    keras.utils.set_random_seed(cfg.seed)
+    run_dir = open_run_dir(cfg)
+    clock = RunClock.open(run_dir, started)
+    policy = choose_precision(cfg.precision)
+    keras.mixed_precision.set_global_policy(policy)
+    # Read before training: the continued model may be the file this run overwrites.
+    continued = initial_model_record(cfg.init_from) if cfg.init_from else None
+    earlier = earlier_history(cfg.init_from)
+
+    data = load_training_data(cfg, policy)
+    model = fit_model(cfg, data, run_dir, clock)
+    keras.mixed_precision.set_global_policy(SHIPPED_POLICY)  # later models in this process
+    elapsed = clock.save()
+    export = export_model(cfg, model, data.arrays, run_dir, earlier)
+    write_json(card_path(export.weights), build_card(cfg, policy, continued, data, export, elapsed))
+    post_fit(cfg, export, data.arrays)
+
     shutil.rmtree(run_dir)
     print(
-        f"wrote {weights_file} and its card, history and report "
+        f"wrote {export.weights} and its card, history and report "
         f"({elapsed / 60:.1f} min of training)"
     )
-    return weights_file
+    return export.weights
 
 
 def main(argv: list[str] | None = None) -> None:

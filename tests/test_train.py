@@ -1,3 +1,5 @@
+import time
+
 import keras
 import numpy as np
 import pytest
@@ -244,3 +246,19 @@ def test_bad_init_from_fails_early_with_a_fix(trained, tiny_dataset, flags, mess
     with pytest.raises(SystemExit):
         train.parse_config(arguments)
     assert message in capsys.readouterr().err
+
+
+def test_the_run_clock_continues_the_time_of_earlier_sessions(tmp_path):
+    (tmp_path / train.RUN_META).write_text('{"elapsed": 100.0}')
+    clock = train.RunClock.open(tmp_path, started=time.time())
+    elapsed = clock.save()
+    assert 100.0 <= elapsed < 160.0
+    assert train.RunClock.open(tmp_path, started=time.time()).before == elapsed
+
+
+def test_the_history_puts_a_continued_model_first_then_each_phase_in_order(tmp_path):
+    for phase, loss in ((train.HEAD_PHASE, 3.0), (train.FINETUNE_PHASE, 2.0)):
+        (tmp_path / phase).mkdir()
+        (tmp_path / phase / "history.csv").write_text(f"epoch,loss\n0,{loss}\n")
+    history = train.run_history(tmp_path, {"loss": [4.0]})
+    assert history == {"loss": [4.0, 3.0, 2.0]}
