@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from model.decision import Decision, decide
 from model.inference import Analysis, Classifier
 from model.inputs import decode_upload
 from model.ood import gate_reason, unreliable_reason
@@ -39,6 +40,11 @@ class ScanResult:
     unreliable: str | None = None
     notes: list[str] = field(default_factory=list)
     tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def decision(self) -> Decision:
+        """What the app states about the scan (``model.decision``): a class or expert review."""
+        return decide(self.analysis.probabilities, self.analysis.confident, self.unreliable)
 
 
 def analyse_bytes(

@@ -9,6 +9,22 @@ import hashlib
 import json
 from pathlib import Path
 
+# How the pages and reports name an architecture.
+ARCHITECTURE_TITLES = {"resnet50": "ResNet50", "baseline": "Baseline CNN"}
+
+
+def model_title(name: str, architecture: str | None) -> str:
+    """Human-readable model name, e.g. ``ResNet50`` or ``Baseline CNN (b6)``.
+
+    Args:
+        name: The model's name (its file stem), e.g. ``b6``.
+        architecture: The card's architecture, e.g. ``baseline``.
+    """
+    title = ARCHITECTURE_TITLES.get(architecture, name)
+    if name not in (*ARCHITECTURE_TITLES, title):
+        title = f"{title} ({name})"
+    return title
+
 
 def input_view(card: dict) -> str:
     """What the model sees of an image (``preprocessing.INPUT_VIEWS``); "full" for older cards."""

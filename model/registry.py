@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from model import config
-from model.cards import card_path, file_sha256, read_json, report_path
+from model.cards import card_path, file_sha256, model_title, read_json, report_path
 
 # The main model is listed first and is the app's default.
 PREFERRED_ORDER = ("resnet50", "baseline")
@@ -46,12 +46,7 @@ class ModelEntry:
     @property
     def title(self) -> str:
         """Human-readable name, e.g. ``ResNet50`` or ``Baseline CNN (b6)``."""
-        title = {"resnet50": "ResNet50", "baseline": "Baseline CNN"}.get(
-            self.card.get("architecture"), self.name
-        )
-        if self.name not in ("resnet50", "baseline", title):
-            title = f"{title} ({self.name})"
-        return title
+        return model_title(self.name, self.card.get("architecture"))
 
     @property
     def label(self) -> str:

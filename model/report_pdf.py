@@ -8,13 +8,15 @@ outside the Windows-1252 character set (for example a file name in another
 script) is printed with ``?`` in place of the characters the font lacks.
 """
 
+from __future__ import annotations  # ScanResult is only imported for type checking
+
 import io
 import re
 import unicodedata
 import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
 from fpdf import FPDF
@@ -22,9 +24,13 @@ from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 from PIL import Image
 
-from model.config import CLASS_LABELS, INTENDED_USE, class_label
-from model.decision import EXPERT_REVIEW, UNLIKE_TRAINING, UNSURE, decide
+from model.cards import model_title
+from model.config import CLASS_LABELS, CLASS_NAMES, INTENDED_USE, class_label
+from model.decision import EXPERT_REVIEW, UNLIKE_TRAINING, UNSURE, Decision
 from model.overlay import DEFAULT_COLORMAP, legend
+
+if TYPE_CHECKING:  # importing the analysis path would load TensorFlow
+    from model.analysis import ScanResult
 
 # The intended use, stated once for the reports and the app.
 DISCLAIMER = INTENDED_USE  # printed on every report
@@ -49,23 +55,6 @@ TEXT_ENCODING = "cp1252"  # what fpdf2's built-in fonts can print
 MAX_FILE_NAME_CHARS = 160  # at most two lines at 10 pt
 MAX_NOTE_CHARS = 320  # at most three lines at 9 pt
 MAX_ARCHIVE_STEM_CHARS = 80
-
-
-@dataclass(frozen=True)
-class ModelFacts:
-    """Which model made the result.
-
-    Attributes:
-        name: Human-readable model name, e.g. ``ResNet50``.
-        architecture: The card's architecture, e.g. ``resnet50``.
-        weights_sha256: sha256 of the ``.keras`` file, from the card.
-        temperature: Calibration temperature of the card, or None when uncalibrated.
-    """
-
-    name: str
-    architecture: str
-    weights_sha256: str
-    temperature: float | None = None
 
 
 def printable(text: str, max_chars: int | None = None) -> str:
@@ -93,26 +82,17 @@ def percent(value: float) -> str:
     return f"{100 * float(value):.1f} %"
 
 
-def decision_text(
-    probabilities: Sequence[float],
-    class_names: Sequence[str],
-    confident: bool,
-    threshold: float,
-    caution: str | None = None,
-) -> str:
+def decision_text(decision: Decision, class_names: Sequence[str], threshold: float) -> str:
     """The report's headline: the class, or why the scan needs expert review.
 
     Args:
-        probabilities: Calibrated probabilities (classes,) in ``class_names`` order.
+        decision: What the app states about the scan (``ScanResult.decision``).
         class_names: The model's class names.
-        confident: Whether the top probability reaches the model's threshold.
         threshold: The card's low-confidence threshold.
-        caution: Why the image itself makes the result unreliable, if it does.
 
     Returns:
         ``"Glioma · 93.1 %"`` or a ``"Needs expert review: ..."`` sentence that names no class.
     """
-    decision = decide(probabilities, confident, caution)
     probability = percent(decision.probability)
     if decision.reason == UNLIKE_TRAINING:
         return f"{EXPERT_REVIEW}: the image does not look like the scans the model knows"
@@ -213,52 +193,8 @@ def new_page(title: str, created: datetime) -> FPDF:
     return pdf
 
 
-def scan_report(
-    *,
-    file_name: str,
-    scan: np.ndarray,
-    heatmap_overlay: np.ndarray,
-    probabilities: Sequence[float],
-    class_names: Sequence[str],
-    confident: bool,
-    threshold: float,
-    method: str,
-    explained: int,
-    model: ModelFacts,
-    caution: str | None = None,
-    uncalibrated: Sequence[float] | None = None,
-    created: datetime | None = None,
-    colormap: str = DEFAULT_COLORMAP,
-    caveat: str | None = None,
-) -> bytes:
-    """Builds the one-page A4 report of one scan.
-
-    Args:
-        file_name: The uploaded file's name, printed as plain text.
-        scan: uint8 (H, W, 3) image as shown in the app.
-        heatmap_overlay: uint8 (H, W, 3) scan blended with the heatmap.
-        probabilities: Calibrated probabilities (classes,) in ``class_names`` order.
-        class_names: The model's class names.
-        confident: Whether the top probability reaches the model's threshold.
-        threshold: The card's low-confidence threshold in [0, 1].
-        method: The explanation method, e.g. ``Grad-CAM``.
-        explained: Index of the class the heatmap explains.
-        model: Which model made the result.
-        caution: Why the image itself makes the result unreliable, if it does
-            (colour, or the out-of-distribution gate).
-        colormap: The colour map of the overlay, for its colour scale.
-        caveat: How the model fares on other hospitals' scans, printed under the decision.
-        uncalibrated: Probabilities before calibration (classes,), shown beside the
-            calibrated ones when they differ; ignored when empty.
-        created: When the report is made; now (UTC) when None.
-
-    Returns:
-        The PDF file's bytes.
-    """
-    created = created or datetime.now(UTC)
-    top = int(np.argmax(probabilities))
-    pdf = new_page("Brain MRI classifier report", created)
-
+def _draw_title(pdf: FPDF, file_name: str, created: datetime) -> None:
+    """The report's title, the time it was made and the file's name."""
     pdf.set_font(FONT, "B", 17)
     pdf.cell(
         CONTENT_WIDTH, 9, "Brain MRI classifier: scan report", new_x=XPos.LMARGIN, new_y=YPos.NEXT
@@ -285,19 +221,12 @@ def scan_report(
     )
     pdf.ln(3)
 
-    explained_label = class_label(class_names[explained])
-    _draw_images(
-        pdf,
-        scan,
-        heatmap_overlay,
-        f"{method}: where the model looked for \u201c{explained_label}\u201d",
-        colormap,
-    )
 
+def _draw_decision(pdf: FPDF, headline: str, notes: Sequence[str | None]) -> None:
+    """The decision in large type, then each note that is set in small type."""
     pdf.set_font(FONT, "B", 13)
-    decision = decision_text(probabilities, class_names, confident, threshold, caution)
-    pdf.multi_cell(CONTENT_WIDTH, 7, printable(decision), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    for note in (caution, caveat):  # why the image is unusual; how the model fares elsewhere
+    pdf.multi_cell(CONTENT_WIDTH, 7, printable(headline), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    for note in notes:
         if note:
             pdf.set_font(FONT, size=9)
             pdf.multi_cell(
@@ -309,23 +238,29 @@ def scan_report(
             )
     pdf.ln(2)
 
-    _draw_probabilities(pdf, probabilities, class_names, uncalibrated)
-    pdf.ln(2)
+
+def _draw_model_lines(pdf: FPDF, card: dict, threshold: float, explanation: str) -> None:
+    """How the probabilities were made, the explanation and which weights made them."""
+    temperature = card.get("temperature")
     calibration = (
-        f"calibrated with temperature {model.temperature:.2f}"
-        if model.temperature
-        else "not calibrated"
+        f"calibrated with temperature {temperature:.2f}" if temperature else "not calibrated"
     )
+    name = str(card.get("name", ""))
+    architecture = str(card.get("architecture", name))
+    sha256 = str(card.get("keras_sha256", "unknown"))
     _labelled_line(pdf, "Probabilities:", calibration)
     _labelled_line(pdf, "Confidence needed:", f"{percent(threshold)} (below it: expert review)")
-    target = "the most probable class" if explained == top else "a class chosen by the reader"
-    _labelled_line(pdf, "Explanation:", printable(f"{method} of {explained_label} ({target})"))
+    _labelled_line(pdf, "Explanation:", printable(explanation))
     pdf.ln(2)
-    _labelled_line(pdf, "Model:", printable(f"{model.name} (architecture {model.architecture})"))
-    _labelled_line(pdf, "Weights sha256:", model.weights_sha256[:12])
-    _labelled_line(pdf, "", model.weights_sha256, font=MONOSPACE_FONT, size=8)
+    title = model_title(name, card.get("architecture"))
+    _labelled_line(pdf, "Model:", printable(f"{title} (architecture {architecture})"))
+    _labelled_line(pdf, "Weights sha256:", sha256[:12])
+    _labelled_line(pdf, "", sha256, font=MONOSPACE_FONT, size=8)
     pdf.ln(4)
 
+
+def _draw_disclaimer(pdf: FPDF) -> None:
+    """The intended use in a pale amber box."""
     pdf.set_font(FONT, "B", 10)
     pdf.set_fill_color(255, 243, 205)  # pale amber
     pdf.multi_cell(
@@ -338,6 +273,56 @@ def scan_report(
         new_x=XPos.LMARGIN,
         new_y=YPos.NEXT,
     )
+
+
+def scan_report(
+    file_name: str,
+    result: ScanResult,
+    card: dict,
+    heatmap_overlay: np.ndarray,
+    *,
+    colormap: str = DEFAULT_COLORMAP,
+    caveat: str | None = None,
+    created: datetime | None = None,
+) -> bytes:
+    """Builds the one-page A4 report of one scan.
+
+    Args:
+        file_name: The uploaded file's name, printed as plain text.
+        result: The analysed scan (``model.analysis.analyse_bytes``): the image as
+            shown in the app, the calibrated and raw probabilities, the decision,
+            the explained class and method, and why the image is unusual, if it is.
+        card: The model card of the model that made ``result``.
+        heatmap_overlay: uint8 (H, W, 3) scan blended with the heatmap.
+        colormap: The colour map of the overlay, for its colour scale.
+        caveat: How the model fares on other hospitals' scans, printed under the decision.
+        created: When the report is made; now (UTC) when None.
+
+    Returns:
+        The PDF file's bytes.
+    """
+    created = created or datetime.now(UTC)
+    analysis = result.analysis
+    class_names = tuple(card.get("classes", CLASS_NAMES))
+    threshold = float(card.get("low_confidence_threshold", 0.5))
+    explained_label = class_label(class_names[analysis.explained])
+    pdf = new_page("Brain MRI classifier report", created)
+    _draw_title(pdf, file_name, created)
+    caption = f"{analysis.method}: where the model looked for \u201c{explained_label}\u201d"
+    _draw_images(pdf, result.display, heatmap_overlay, caption, colormap)
+    # The notes: why the image is unusual; how the model fares elsewhere.
+    headline = decision_text(result.decision, class_names, threshold)
+    _draw_decision(pdf, headline, (result.unreliable, caveat))
+    _draw_probabilities(pdf, analysis.probabilities, class_names, analysis.uncalibrated)
+    pdf.ln(2)
+    target = (
+        "the most probable class"
+        if analysis.explained == analysis.predicted
+        else "a class chosen by the reader"
+    )
+    explanation = f"{analysis.method} of {explained_label} ({target})"
+    _draw_model_lines(pdf, card, threshold, explanation)
+    _draw_disclaimer(pdf)
     return bytes(pdf.output())
 
 

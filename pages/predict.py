@@ -15,13 +15,7 @@ from PIL import Image
 
 from model import config, report_pdf
 from model.cards import report_path
-from model.decision import (
-    CONFIDENT,
-    EXPERT_REVIEW,
-    UNLIKE_TRAINING,
-    Decision,
-    decide,
-)
+from model.decision import CONFIDENT, EXPERT_REVIEW, UNLIKE_TRAINING, Decision
 from model.inputs import MAX_UPLOAD_MEGABYTES, InputError
 from model.overlay import DEFAULT_COLORMAP, legend, overlay
 from model.registry import ModelEntry, WeightsError
@@ -158,35 +152,16 @@ def png_bytes(array) -> bytes:
     return buffer.getvalue()
 
 
-def model_facts(model: Classifier) -> report_pdf.ModelFacts:
-    card = model.entry.card
-    return report_pdf.ModelFacts(
-        name=model.entry.title,
-        architecture=str(card.get("architecture", model.entry.name)),
-        weights_sha256=str(card.get("keras_sha256", "unknown")),
-        temperature=card.get("temperature"),
-    )
-
-
 def report_builder(name: str, result: ScanResult, blended) -> Callable[[], bytes]:
     """The PDF of one scan, built only when its download button is clicked."""
-    analysis = result.analysis
     return functools.partial(
         report_pdf.scan_report,
-        file_name=name,
-        scan=result.display,
-        heatmap_overlay=blended,
-        probabilities=analysis.probabilities,
-        class_names=classifier.class_names,
-        confident=analysis.confident,
-        threshold=classifier.low_confidence_threshold,
-        method=method,
-        explained=analysis.explained,
-        model=model_facts(classifier),
-        caution=result.unreliable,
-        caveat=other_hospitals_line().strip() or None,
-        uncalibrated=analysis.uncalibrated,
+        name,
+        result,
+        classifier.entry.card,
+        blended,
         colormap=colormap,
+        caveat=other_hospitals_line().strip() or None,
     )
 
 
@@ -324,8 +299,7 @@ def every_model_result(sha256: str, data: bytes) -> list[tuple[ModelEntry, Class
 
 def scan_decision(result: ScanResult) -> Decision:
     """The one rule (``model.decision``) applied to an analysed scan."""
-    analysis = result.analysis
-    return decide(analysis.probabilities, analysis.confident, result.unreliable)
+    return result.decision
 
 
 def decision(model: Classifier, result: ScanResult) -> str | None:

@@ -9,11 +9,12 @@ from PIL import Image
 from pypdf import PdfReader
 
 from model import config, report_pdf
+from model.analysis import ScanResult
+from model.inference import Analysis
 from model.overlay import overlay
 from model.report_pdf import (
     CSV_NAME,
     DISCLAIMER,
-    ModelFacts,
     archive_stem,
     batch_zip,
     report_file_names,
@@ -23,6 +24,36 @@ from tests.conftest import SAMPLES_DIR
 
 SHA256 = "0123456789abcdef" * 4
 PROBABILITIES = np.array([0.931, 0.032, 0.021, 0.016], dtype=np.float32)
+THRESHOLD = 0.66
+CARD = {
+    "name": "resnet50",
+    "architecture": "resnet50",
+    "classes": list(config.CLASS_NAMES),
+    "temperature": 1.7,
+    "low_confidence_threshold": THRESHOLD,
+    "keras_sha256": SHA256,
+}
+
+
+def scan_result(
+    scan: np.ndarray,
+    probabilities: np.ndarray = PROBABILITIES,
+    explained: int = 0,
+    uncalibrated: np.ndarray | None = None,
+    unreliable: str | None = None,
+) -> ScanResult:
+    """An analysed scan as model.analysis.analyse_bytes returns it."""
+    predicted = int(np.argmax(probabilities))
+    analysis = Analysis(
+        probabilities=np.asarray(probabilities, np.float32),
+        predicted=predicted,
+        confident=bool(probabilities[predicted] >= THRESHOLD),
+        cam=np.zeros((8, 8), np.float32),
+        explained=explained,
+        method="Grad-CAM",
+        uncalibrated=np.zeros(0, np.float32) if uncalibrated is None else uncalibrated,
+    )
+    return ScanResult(display=scan, kind="JPEG", analysis=analysis, unreliable=unreliable)
 
 
 @pytest.fixture(scope="module")
@@ -31,22 +62,9 @@ def scan() -> np.ndarray:
     return np.asarray(Image.open(SAMPLES_DIR / "glioma.jpg").convert("RGB"))
 
 
-def make_report(scan: np.ndarray, **changes) -> bytes:
+def make_report(scan: np.ndarray, file_name: str = "glioma.jpg", **changes) -> bytes:
     cam = np.linspace(0, 1, 64, dtype=np.float32).reshape(8, 8)  # (8, 8) map
-    arguments = {
-        "file_name": "glioma.jpg",
-        "scan": scan,
-        "heatmap_overlay": overlay(scan, cam),
-        "probabilities": PROBABILITIES,
-        "class_names": config.CLASS_NAMES,
-        "confident": True,
-        "threshold": 0.66,
-        "method": "Grad-CAM",
-        "explained": 0,
-        "model": ModelFacts("ResNet50", "resnet50", SHA256, temperature=1.7),
-    }
-    arguments.update(changes)
-    return scan_report(**arguments)
+    return scan_report(file_name, scan_result(scan, **changes), CARD, overlay(scan, cam))
 
 
 def read(pdf: bytes) -> tuple[int, str]:
@@ -68,7 +86,7 @@ def test_report_is_one_page_with_class_model_and_disclaimer(scan):
 
 
 def test_unsure_report_asks_for_expert_review_and_names_no_class(scan):
-    pages, text = read(make_report(scan, confident=False, probabilities=PROBABILITIES / 2 + 0.1))
+    pages, text = read(make_report(scan, probabilities=PROBABILITIES / 2 + 0.1))
     assert pages == 1
     assert "Needs expert review: the model is unsure" in text
     assert "below threshold 66.0 %" in text
@@ -90,7 +108,7 @@ def test_missing_or_unchanged_uncalibrated_numbers_add_no_column(scan):
 
 def test_a_very_long_odd_file_name_still_gives_one_page(scan):
     name = "../" + "very long scan name with spaces " * 40 + "漢字\n\t<b>" + "x" * 500 + ".dcm"
-    pages, text = read(make_report(scan, file_name=name, caution="This image is in colour. " * 30))
+    pages, text = read(make_report(scan, name, unreliable="This image is in colour. " * 30))
     assert pages == 1
     assert "very long scan name" in text and "…" in text
     assert "Needs expert review" in text
@@ -111,7 +129,7 @@ def test_archive_names_are_flat_safe_and_unique():
 
 
 def test_zip_holds_the_csv_and_one_readable_pdf_per_scan(scan):
-    reports = {name: make_report(scan, file_name=name) for name in ["a.jpg", "../b.jpg", "a.png"]}
+    reports = {name: make_report(scan, name) for name in ["a.jpg", "../b.jpg", "a.png"]}
     archive = zipfile.ZipFile(io.BytesIO(batch_zip(b"file,class\na.jpg,Glioma\n", reports)))
     names = archive.namelist()
     assert names == [CSV_NAME, "a-report.pdf", "b-report.pdf", "a-2-report.pdf"]
@@ -139,18 +157,29 @@ def test_the_own_scans_summary_is_one_page_with_its_figures():
 
 def test_the_report_prints_the_other_hospitals_caveat():
     scan = np.zeros((64, 64, 3), np.uint8)
+    probabilities = np.array([0.9, 0.05, 0.03, 0.02], np.float32)
     pdf = scan_report(
-        file_name="scan.png",
-        scan=scan,
-        heatmap_overlay=scan,
-        probabilities=[0.9, 0.05, 0.03, 0.02],
-        class_names=config.CLASS_NAMES,
-        confident=True,
-        threshold=0.8,
-        method="Grad-CAM",
-        explained=0,
-        model=ModelFacts("ResNet50", "resnet50", "0" * 64, 1.0),
+        "scan.png",
+        scan_result(scan, probabilities),
+        {**CARD, "temperature": 1.0, "low_confidence_threshold": 0.8},
+        scan,
         caveat="On Radiopaedia cases from other hospitals this model is right 73% of the time.",
     )
     text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
     assert "other hospitals this model is right 73%" in text
+
+
+def test_a_scan_unlike_the_training_scans_names_no_class_and_says_why(scan):
+    pages, text = read(make_report(scan, unreliable="This image is in colour."))
+    assert pages == 1
+    assert "Needs expert review: the image does not look like the scans" in text
+    assert "This image is in colour." in text and "Glioma ·" not in text
+
+
+def test_an_uncalibrated_model_of_another_name_is_named_so(scan):
+    card = {**CARD, "name": "b6", "architecture": "baseline"}
+    card.pop("temperature")
+    cam = np.zeros((8, 8), np.float32)
+    _, text = read(scan_report("x.png", scan_result(scan), card, overlay(scan, cam)))
+    assert "Baseline CNN (b6) (architecture baseline)" in text
+    assert "not calibrated" in text
