@@ -1,4 +1,4 @@
-"""Shared fixtures: a tiny generated dataset in the Kaggle layout."""
+"""Shared fixtures and constants: a tiny generated dataset, tiny models, the shipped models."""
 
 import os
 from pathlib import Path
@@ -10,11 +10,23 @@ from PIL import Image
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
+from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from model import config  # noqa: E402
+from model.registry import discover  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SAMPLES_DIR = config.SAMPLES_DIR
+
+# The committed models, the main one first, and the same by name.
+SHIPPED_MODELS = discover(config.WEIGHTS_DIR)
+SHIPPED = {entry.name: entry for entry in SHIPPED_MODELS}
+needs_shipped_models = pytest.mark.skipif(
+    not SHIPPED_MODELS, reason="no trained model in model/weights/"
+)
+
+APP = str(PROJECT_ROOT / "app.py")
+APP_TIMEOUT = 180  # seconds a page may take on a busy machine with cold models
 
 # Samples a shipped model gets wrong, with the reason. The samples are fixed by a
 # rule that ignores the models (assets/samples/README.md); a miss is recorded
@@ -219,3 +231,26 @@ def copy_model_files(weights: Path, folder: Path) -> Path:
     for file in weights.parent.glob(f"{weights.stem}.*"):
         (folder / file.name).write_bytes(file.read_bytes())
     return folder / weights.name
+
+
+@pytest.fixture
+def shipped_weights(monkeypatch):
+    """The app reads the committed models (``model/weights/``), whatever the environment says."""
+    monkeypatch.setenv(config.WEIGHTS_ENV_VAR, str(config.WEIGHTS_DIR))
+
+
+def fresh_app(**state) -> AppTest:
+    """A new session of the app, run once with ``state`` in its session state."""
+    app = AppTest.from_file(APP, default_timeout=APP_TIMEOUT)
+    for key, value in state.items():
+        app.session_state[key] = value
+    return app.run()
+
+
+def assert_no_exception(app: AppTest) -> None:
+    assert not app.exception, [e.value for e in app.exception]
+
+
+def headline(app: AppTest) -> str:
+    """The page's subheaders joined: the decision of each scan shown."""
+    return " ".join(s.value for s in app.subheader)

@@ -13,36 +13,20 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from model import config
-from model.registry import discover
 from model.report_pdf import CSV_NAME
-from tests.conftest import KNOWN_MISSES, PROJECT_ROOT, SAMPLES_DIR
+from tests.conftest import (
+    KNOWN_MISSES,
+    SAMPLES_DIR,
+    SHIPPED,
+    assert_no_exception,
+    fresh_app,
+    headline,
+    needs_shipped_models,
+)
 
-APP = str(PROJECT_ROOT / "app.py")
-TIMEOUT = 180
-SHIPPED = {entry.name: entry for entry in discover(config.WEIGHTS_DIR)}
 EXPECTED_LABEL = {name: label for name, label in config.CLASS_LABELS.items()}
 
-pytestmark = pytest.mark.skipif(not SHIPPED, reason="no trained model in model/weights/")
-
-
-@pytest.fixture(autouse=True)
-def shipped_weights(monkeypatch):
-    monkeypatch.setenv(config.WEIGHTS_ENV_VAR, str(config.WEIGHTS_DIR))
-
-
-def fresh_app(**state) -> AppTest:
-    app = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    for key, value in state.items():
-        app.session_state[key] = value
-    return app.run()
-
-
-def assert_no_exception(app: AppTest) -> None:
-    assert not app.exception, [e.value for e in app.exception]
-
-
-def headline(app: AppTest) -> str:
-    return " ".join(s.value for s in app.subheader)
+pytestmark = [needs_shipped_models, pytest.mark.usefixtures("shipped_weights")]
 
 
 def most_probable_class(app: AppTest, index: int = 0) -> str:

@@ -6,17 +6,9 @@ import zipfile
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from model import config
-from model.registry import discover
-from tests.conftest import PROJECT_ROOT, SAMPLES_DIR
+from tests.conftest import APP, APP_TIMEOUT, SAMPLES_DIR, needs_shipped_models
 
-SHIPPED = discover(config.WEIGHTS_DIR)
-pytestmark = pytest.mark.skipif(not SHIPPED, reason="no trained model in model/weights/")
-
-
-@pytest.fixture(autouse=True)
-def shipped_weights(monkeypatch):
-    monkeypatch.setenv(config.WEIGHTS_ENV_VAR, str(config.WEIGHTS_DIR))
+pytestmark = [needs_shipped_models, pytest.mark.usefixtures("shipped_weights")]
 
 
 def three_class_zip() -> bytes:
@@ -36,7 +28,7 @@ def three_class_zip() -> bytes:
 
 
 def own_scans_page() -> AppTest:
-    app = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=180).run()
+    app = AppTest.from_file(APP, default_timeout=APP_TIMEOUT).run()
     return app.switch_page("pages/own_scans.py").run()
 
 

@@ -11,7 +11,13 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import SAMPLES_DIR
+from tests.conftest import (
+    SAMPLES_DIR,
+    assert_no_exception,
+    fresh_app,
+    headline,
+    needs_shipped_models,
+)
 from tests.fixtures_hostile import (
     HTML_FILE_NAME,
     SCAN,
@@ -19,16 +25,9 @@ from tests.fixtures_hostile import (
     dicom_bytes,
     encoded,
 )
-from tests.test_app import (  # noqa: F401 - shipped_weights is an autouse fixture
-    SHIPPED,
-    assert_no_exception,
-    fresh_app,
-    headline,
-    shipped_weights,
-)
 from tests.test_hostile_inputs import CASES
 
-pytestmark = pytest.mark.skipif(not SHIPPED, reason="no trained model in model/weights/")
+pytestmark = [needs_shipped_models, pytest.mark.usefixtures("shipped_weights")]
 
 UPLOADER = "predict_uploads"
 GOOD_SAMPLE = "glioma.jpg"

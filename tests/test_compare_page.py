@@ -7,16 +7,11 @@ from streamlit.testing.v1 import AppTest
 
 from model import config
 from model.cards import card_path, report_path, write_json
-from model.registry import discover
-from tests.conftest import PROJECT_ROOT
-
-APP = str(PROJECT_ROOT / "app.py")
-TIMEOUT = 180
-SHIPPED = {entry.name: entry for entry in discover(config.WEIGHTS_DIR)}
+from tests.conftest import APP, APP_TIMEOUT, SHIPPED, needs_shipped_models
 
 
 def compare_page() -> AppTest:
-    app = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    app = AppTest.from_file(APP, default_timeout=APP_TIMEOUT).run()
     app.switch_page("pages/compare.py").run()
     assert not app.exception, [e.value for e in app.exception]
     return app
@@ -28,9 +23,8 @@ def figures(app: AppTest) -> dict[str, dict]:
     return {spec["layout"]["title"]["text"]: spec for spec in specs if "title" in spec["layout"]}
 
 
-@pytest.mark.skipif(not SHIPPED, reason="no trained model in model/weights/")
-def test_shipped_models_show_their_calibration_and_threshold(monkeypatch):
-    monkeypatch.setenv(config.WEIGHTS_ENV_VAR, str(config.WEIGHTS_DIR))
+@needs_shipped_models
+def test_shipped_models_show_their_calibration_and_threshold(shipped_weights):
     app = compare_page()
     assert "Calibration and abstention" in [s.value for s in app.subheader]
     shown = figures(app)
@@ -76,9 +70,8 @@ def test_a_report_from_before_calibration_asks_for_the_command(tmp_path, monkeyp
     assert "Headline numbers" in [s.value for s in app.subheader]  # the rest still shows
 
 
-@pytest.mark.skipif(not SHIPPED, reason="no trained model in model/weights/")
-def test_the_speed_section_shows_the_committed_benchmark(monkeypatch):
-    monkeypatch.setenv(config.WEIGHTS_ENV_VAR, str(config.WEIGHTS_DIR))
+@needs_shipped_models
+def test_the_speed_section_shows_the_committed_benchmark(shipped_weights):
     benchmark = json.loads((config.WEIGHTS_DIR / "benchmark.json").read_text())
     app = compare_page()
     assert "Speed" in [s.value for s in app.subheader]

@@ -17,11 +17,9 @@ from PIL import Image
 from model import config
 from model.inference import Classifier
 from model.inputs import decode_upload
-from model.registry import discover
-from tests.conftest import SAMPLES_DIR
+from tests.conftest import SAMPLES_DIR, SHIPPED_MODELS, needs_shipped_models
 from tests.fixtures_hostile import dicom_bytes
 
-SHIPPED = discover(config.WEIGHTS_DIR)
 MAX_PROBABILITY_CHANGE = 0.03
 PER_CLASS = 5
 
@@ -74,12 +72,12 @@ def copies(path) -> dict[str, bytes]:
     }
 
 
-@pytest.fixture(scope="module", params=SHIPPED, ids=lambda entry: entry.name)
+@pytest.fixture(scope="module", params=SHIPPED_MODELS, ids=lambda entry: entry.name)
 def classifier(request) -> Classifier:
     return Classifier(request.param)
 
 
-@pytest.mark.skipif(not SHIPPED, reason="no trained model in model/weights/")
+@needs_shipped_models
 @pytest.mark.parametrize("scan", SCANS, ids=lambda path: f"{path.parent.name}-{path.stem}")
 def test_every_format_of_a_scan_gets_the_same_answer(classifier, scan):
     original = classifier.analyse(decode_upload(scan.read_bytes()).rgb)

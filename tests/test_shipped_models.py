@@ -12,31 +12,29 @@ from model.evaluate import predict_probabilities
 from model.inference import Classifier
 from model.inputs import decode_upload
 from model.preprocessing import load_model_input, to_model_input
-from model.registry import discover
 from model.temperature import apply_temperature
-from tests.conftest import KNOWN_MISSES, SAMPLES_DIR
+from tests.conftest import KNOWN_MISSES, SAMPLES_DIR, SHIPPED_MODELS
 
-SHIPPED = discover(config.WEIGHTS_DIR)
 SAMPLES = sorted(SAMPLES_DIR.glob("*.jpg"))
-IDS = [entry.name for entry in SHIPPED]
+IDS = [entry.name for entry in SHIPPED_MODELS]
 
 
 def test_both_models_are_shipped():
-    assert {"baseline", "resnet50"} <= {entry.name for entry in SHIPPED}
+    assert {"baseline", "resnet50"} <= {entry.name for entry in SHIPPED_MODELS}
 
 
 def test_one_sample_scan_per_class():
     assert [p.stem for p in SAMPLES] == list(config.CLASS_NAMES)
 
 
-@pytest.mark.parametrize("entry", SHIPPED, ids=IDS)
+@pytest.mark.parametrize("entry", SHIPPED_MODELS, ids=IDS)
 def test_card_hash_matches_the_file_and_the_file_is_small_enough(entry):
     assert entry.card["keras_sha256"] == file_sha256(entry.weights)
     assert entry.weights.stat().st_size < 100 * 1024 * 1024
 
 
 def sample_cases():
-    for entry in SHIPPED:
+    for entry in SHIPPED_MODELS:
         for sample in SAMPLES:
             reason = KNOWN_MISSES.get((entry.name, sample.stem))
             marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
@@ -63,7 +61,7 @@ def test_independent_path_classifies_the_sample(entry, sample):
     assert config.CLASS_NAMES[int(probabilities.argmax())] == sample.stem
 
 
-@pytest.mark.parametrize("entry", SHIPPED, ids=IDS)
+@pytest.mark.parametrize("entry", SHIPPED_MODELS, ids=IDS)
 def test_app_path_equals_training_path(entry):
     classifier = Classifier(entry)
     for sample in SAMPLES:
@@ -89,7 +87,7 @@ def test_app_path_equals_training_path(entry):
     not (config.default_data_dir() / "Testing").is_dir(),
     reason="the Kaggle dataset is not available",
 )
-@pytest.mark.parametrize("entry", SHIPPED, ids=IDS)
+@pytest.mark.parametrize("entry", SHIPPED_MODELS, ids=IDS)
 def test_evaluation_reproduces_the_reported_predictions(entry):
     report = entry.report()["splits"]["official"]
     images = list_images(config.default_data_dir() / "Testing")
