@@ -14,6 +14,15 @@ CLASS_LABELS = {
     "pituitary": "Pituitary tumour",
 }
 
+# What the model sees of an image (the model card's "input_view"):
+# "full": the whole image, resized;
+# "head": grey, cropped to a square around the head, intensities stretched per image;
+# "grey": grey, the whole image, intensities stretched per image
+# (``preprocessing.grey_levels``), so a scan gives the same input as an 8-bit JPEG,
+# a 16-bit PNG, a float TIFF or a DICOM.
+INPUT_VIEWS = ("full", "head", "grey")
+DEFAULT_VIEW = "full"  # also the view of cards written before the choice existed
+
 # The explanation methods the app offers (model.explain.METHODS maps each to its
 # implementation); named here so the sidebar can list them without TensorFlow.
 EXPLANATION_METHODS = ("Grad-CAM", "Grad-CAM++", "Score-CAM", "LayerCAM")

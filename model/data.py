@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from model import config
-from model.preprocessing import DEFAULT_VIEW, load_model_input
+from model.config import DEFAULT_VIEW
+from model.preprocessing import load_model_input
 
 logger = logging.getLogger(__name__)
 

@@ -13,15 +13,9 @@ import cv2
 import numpy as np
 from PIL import Image
 
-RESAMPLE = Image.Resampling.BILINEAR  # antialiased when shrinking
+from model.config import DEFAULT_VIEW, INPUT_VIEWS
 
-# What the model sees of an image (the model card's "input_view"):
-# "full": the whole image, resized;
-# "head": grey, cropped to a square around the head, intensities stretched per image;
-# "grey": grey, the whole image, intensities stretched per image (``grey_levels``), so
-# a scan gives the same input as an 8-bit JPEG, a 16-bit PNG, a float TIFF or a DICOM.
-INPUT_VIEWS = ("full", "head", "grey")
-DEFAULT_VIEW = "full"
+RESAMPLE = Image.Resampling.BILINEAR  # antialiased when shrinking
 
 
 def to_rgb(image: Image.Image) -> Image.Image:

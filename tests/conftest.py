@@ -172,6 +172,21 @@ def tiny_classifier_model(
     return keras.Model(inputs, outputs)
 
 
+def minimal_card(name: str = "tiny", **changes) -> dict:
+    """The JSON of a small valid model card (the tiny model's), with ``changes`` applied."""
+    card = {
+        "name": name,
+        "architecture": name,
+        "classes": list(config.CLASS_NAMES),
+        "input_size": 8,
+        "gradcam_layer": "last_conv",
+        "low_confidence_threshold": 0.5,
+        "keras_sha256": "0" * 64,
+        "metrics": {"leak_free": {"accuracy": 0.5}},
+    }
+    return {**card, **changes}
+
+
 @pytest.fixture
 def tiny_weights_dir(tmp_path):
     """A weights folder holding one registered tiny model with its card."""
@@ -182,19 +197,7 @@ def tiny_weights_dir(tmp_path):
     keras.utils.set_random_seed(0)
     weights = folder / "tiny.keras"
     tiny_classifier_model().save(weights)
-    write_json(
-        folder / "tiny.json",
-        {
-            "name": "tiny",
-            "architecture": "tiny",
-            "classes": list(config.CLASS_NAMES),
-            "input_size": 8,
-            "gradcam_layer": "last_conv",
-            "low_confidence_threshold": 0.5,
-            "keras_sha256": file_sha256(weights),
-            "metrics": {"leak_free": {"accuracy": 0.5}},
-        },
-    )
+    write_json(folder / "tiny.json", minimal_card(keras_sha256=file_sha256(weights)))
     return folder
 
 
