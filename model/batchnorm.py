@@ -13,13 +13,14 @@ Usage (for a model trained before ``model.train`` did this itself):
 """
 
 import argparse
+import dataclasses
 from pathlib import Path
 
 import keras
 import numpy as np
 
 from model import config
-from model.cards import card_path, file_sha256, read_json, write_json
+from model.cards import ModelCard, file_sha256, read_card, write_card
 from model.refit import refit, training_data
 from model.registry import load_checked
 
@@ -62,7 +63,7 @@ def recalibration_images(train_images: np.ndarray, seed: int) -> np.ndarray:
     return train_images[np.sort(order[:RECALIBRATION_IMAGES])]
 
 
-def recalibrate_saved(weights: Path, data_dir: Path) -> dict:
+def recalibrate_saved(weights: Path, data_dir: Path) -> ModelCard:
     """Recalibrates a shipped model in place, then refits and re-evaluates it (``model.refit``).
 
     Args:
@@ -72,27 +73,24 @@ def recalibrate_saved(weights: Path, data_dir: Path) -> dict:
     Returns:
         The updated model card.
     """
-    card = read_json(card_path(weights))
+    card = read_card(weights)
     data = training_data(card, data_dir)
     model = load_checked(weights)
-    seed = card["training_config"]["seed"]
+    seed = card.training_config["seed"]
     used = recalibrate(model, recalibration_images(data.images[data.train], seed))
     model.save(weights)
-    card.update(
-        {
-            "batchnorm_recalibration": {
-                "training_images": used,
-                "command": "python -m model.batchnorm",
-            },
-            "keras_sha256": file_sha256(weights),
-            "keras_bytes": weights.stat().st_size,
-        }
+    card = dataclasses.replace(
+        card,
+        batchnorm_recalibration={"training_images": used, "command": "python -m model.batchnorm"},
+        keras_sha256=file_sha256(weights),
+        keras_bytes=weights.stat().st_size,
     )
-    write_json(card_path(weights), card)
+    write_card(weights, card)
     print(f"recalibrated on {used} training images", flush=True)
     # New statistics move the validation numbers, the features the gate scores
     # and every split of the report.
-    return refit(weights, data_dir, model=model, data=data, refit_gate=bool(card.get("ood_gate")))
+    refit_gate = card.ood_gate is not None
+    return refit(weights, data_dir, model=model, data=data, refit_gate=refit_gate)
 
 
 def main(argv: list[str] | None = None) -> None:

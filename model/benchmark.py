@@ -30,11 +30,11 @@ import tensorflow as tf
 from PIL import Image
 
 from model import config
-from model.cards import card_path, read_json
+from model.cards import card_path
 from model.explain import DEFAULT_METHOD, METHODS
 from model.inference import Classifier
 from model.preprocessing import to_model_input
-from model.registry import ModelEntry, discover
+from model.registry import ModelEntry, discover, entry_for
 
 BATCH_SIZE = 32
 SAMPLES_DIR = config.SAMPLES_DIR
@@ -58,7 +58,7 @@ def entries_for(weights: list[Path] | None) -> list[ModelEntry]:
                 f"{path} needs both the .keras file and its card {card.name} beside it; "
                 "train the model with model.train, which writes both."
             )
-        entries.append(ModelEntry(path.stem, path, read_json(card)))
+        entries.append(entry_for(path))
     return entries
 
 

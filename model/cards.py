@@ -34,11 +34,6 @@ def model_title(name: str, architecture: str | None) -> str:
     return title
 
 
-def input_view(card: dict) -> str:
-    """What the model sees of an image (``config.INPUT_VIEWS``); "full" for older cards."""
-    return card.get("input_view", DEFAULT_VIEW)
-
-
 def card_path(weights: Path) -> Path:
     """Returns the model card path for a ``.keras`` file."""
     return Path(weights).with_suffix(".json")

@@ -20,6 +20,7 @@ the app answers at the card's threshold.
 
 import argparse
 import csv
+import dataclasses
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,10 +29,9 @@ import keras
 import numpy as np
 
 from model import config, gate
-from model.cards import card_path, input_view, read_json, report_path, write_json
+from model.cards import ModelCard, read_card, read_json, report_path, write_card, write_json
 from model.data import ImageList, folder_sha256, list_images, load_arrays
 from model.dedup import cached_duplicates
-from model.gate import gate_layer
 from model.metrics import classification_metrics, expected_calibration_error, reliability_diagram
 from model.ood_check import non_mri_inputs
 from model.registry import load_checked
@@ -137,18 +137,6 @@ def leak_free_mask(data_dir: Path, official: ImageList) -> np.ndarray:
     return np.array([path in leak_free for path in official.paths])
 
 
-def card_calibration(weights: Path) -> tuple[float, float | None]:
-    """The temperature and low-confidence threshold of the model card.
-
-    Returns:
-        (temperature, threshold): 1.0 for a card without a temperature, and
-        None for a model without a card or threshold.
-    """
-    path = card_path(weights)
-    card = read_json(path) if path.exists() else {}
-    return float(card.get("temperature", 1.0)), card.get("low_confidence_threshold")
-
-
 def evaluate(
     weights: Path,
     data_dir: Path,
@@ -173,9 +161,10 @@ def evaluate(
     weights = Path(weights)
     if model is None:
         model = load_checked(weights)
-    temperature, threshold = card_calibration(weights)
-    path = card_path(weights)
-    view = input_view(read_json(path) if path.exists() else {})
+    card = read_card(weights)
+    # 1.0 for a card without a temperature; no abstention figures without a threshold.
+    temperature, threshold = card.scaling_temperature, card.low_confidence_threshold
+    view = card.input_view
     size = int(model.input_shape[1])
     data_dir = Path(data_dir)
     if role is not None:
@@ -184,7 +173,7 @@ def evaluate(
         images = list_images(data_dir / config.TEST_SPLIT if split is None else data_dir)
     arrays = load_arrays(images, size, view=view)  # (N, size, size, 3) uint8
     probabilities = predict_probabilities(model, arrays)
-    flagged = gate_flags(model, weights, arrays)  # (N,) bool, or None without a gate
+    flagged = gate_flags(model, weights, card, arrays)  # (N,) bool, or None without a gate
     if split is None:
         # The leak-free subset reuses the official predictions.
         keep = leak_free_mask(data_dir, images)
@@ -209,7 +198,7 @@ def evaluate(
     report = read_json(report_file) if report_file.exists() else {"splits": {}}
     report["model"] = weights.stem
     if split is None and flagged is not None:
-        non_mri = gate_flags(model, weights, non_mri_inputs(size, view))
+        non_mri = gate_flags(model, weights, card, non_mri_inputs(size, view))
         report["ood"] = {
             "non_mri_images": len(non_mri),
             "non_mri_flagged": round(float(non_mri.mean()), 4),
@@ -225,21 +214,20 @@ def evaluate(
         report["splits"][name] = result
         print(summary_line(name, result))
     write_json(report_file, report)
-    _update_card_metrics(weights, report)
+    write_card(weights, dataclasses.replace(card, metrics=card_metrics(report)))
     return report
 
 
-def gate_flags(model: keras.Model, weights: Path, images: np.ndarray) -> np.ndarray | None:
+def gate_flags(
+    model: keras.Model, weights: Path, card: ModelCard, images: np.ndarray
+) -> np.ndarray | None:
     """(N,) True where the model's out-of-distribution gate flags an image; None without a gate."""
-    card = read_json(card_path(weights)) if card_path(weights).exists() else {}
-    entry = card.get("ood_gate")
+    entry = card.ood_gate
     if not entry:
         return None
     fitted = gate.load(weights, entry["sha256"])
-    layer = gate_layer(card)
-    return gate.scores(gate.pooled_features(model, images, layer), fitted) > float(
-        entry["threshold"]
-    )
+    features = gate.pooled_features(model, images, card.gate_layer)  # (N, channels)
+    return gate.scores(features, fitted) > float(entry["threshold"])
 
 
 def summary_line(name: str, result: dict) -> str:
@@ -310,13 +298,9 @@ def evaluate_splits(
             )
 
 
-def _update_card_metrics(weights: Path, report: dict) -> None:
-    """Copies each split's headline numbers into the model card."""
-    path = card_path(weights)
-    if not path.exists():
-        return
-    card = read_json(path)
-    card["metrics"] = {
+def card_metrics(report: dict) -> dict:
+    """Each split's headline numbers, for the model card's ``metrics``."""
+    return {
         name: {
             "images": result["images"],
             "accuracy": round(result["accuracy"], 4),
@@ -327,7 +311,6 @@ def _update_card_metrics(weights: Path, report: dict) -> None:
         }
         for name, result in report["splits"].items()
     }
-    write_json(path, card)
 
 
 def main(argv: list[str] | None = None) -> None:

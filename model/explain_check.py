@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from model import config
-from model.cards import card_path, input_view, read_json
+from model.cards import read_card
 from model.explain import DEFAULT_METHOD, METHODS, Explainer
 from model.overlay import overlay
 from model.preprocessing import load_model_input
@@ -31,7 +31,7 @@ def render(weights: Path, layers: list[str], images: list[Path], method: str) ->
     """Returns a grid image: one row per scan, the scan then one overlay per layer."""
     model = load_checked(weights)
     size = int(model.input_shape[1])
-    view = input_view(read_json(card_path(weights)))
+    view = read_card(weights).input_view
     explainers = {layer: Explainer(model, layer) for layer in layers}
     grid = Image.new("RGB", (TILE * (len(layers) + 1), TILE * len(images)), "white")
     draw = ImageDraw.Draw(grid)

@@ -16,24 +16,20 @@ The fitted numbers live in ``<name>.gate.npz`` beside the model; the card's
 """
 
 import argparse
+import dataclasses
 import logging
 from pathlib import Path
 
 import keras
 import numpy as np
 
-from model.cards import card_path, file_sha256, read_json, write_json
+from model.cards import card_path, file_sha256, read_card, write_card
 
 logger = logging.getLogger(__name__)
 
 COMPONENTS = 32
 QUANTILE = 0.975
 FIT_IMAGES = 3000  # training images the Gaussian is fitted on (a fixed random subset)
-
-
-def gate_layer(card: dict) -> str:
-    """The layer a card's gate scores; cards before the choice was stored used Grad-CAM's."""
-    return card.get("ood_gate", {}).get("layer", card.get("gradcam_layer", ""))
 
 
 def gate_path(weights: Path) -> Path:
@@ -149,24 +145,21 @@ def fit_for_model(
 
 def refit(weights: Path, data_dir: Path) -> dict:
     """Fits the gate of an existing model and writes it into the card."""
-    from model.cards import input_view
+    from model.architectures import GATE_LAYERS
     from model.registry import load_checked
     from model.splits import load_split, split_from_card
 
-    card = read_json(card_path(weights))
+    card = read_card(weights)
     model = load_checked(weights)
-    data = load_split(split_from_card(card, data_dir), int(card["input_size"]), input_view(card))
-    from model.architectures import GATE_LAYERS
-
+    data = load_split(split_from_card(card, data_dir), card.input_size, card.input_view)
     entry = fit_for_model(
         model,
         weights,
         data.images[data.train],
         data.images[data.validation],
-        GATE_LAYERS.get(card["architecture"], card["gradcam_layer"]),
+        GATE_LAYERS.get(card.architecture, card.gradcam_layer),
     )
-    card["ood_gate"] = entry
-    write_json(card_path(weights), card)
+    write_card(weights, dataclasses.replace(card, ood_gate=entry))
     print(
         f"gate threshold {entry['threshold']:.3f}: flags {entry['validation_flagged']:.1%} "
         "of validation"

@@ -14,8 +14,7 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-from model import config, gate
-from model.cards import input_view
+from model import gate
 from model.explain import DEFAULT_METHOD, Explainer, GradcamFunction, check_method
 from model.preprocessing import to_model_input
 from model.registry import ModelEntry, WeightsError, load_model
@@ -66,23 +65,24 @@ class Classifier:
         Raises:
             model.registry.WeightsError: If the weights cannot be trusted or loaded.
         """
+        card = entry.card
         self.entry = entry
         self.model = load_model(entry)
-        self.size = entry.input_size
-        self.view = input_view(entry.card)  # what the model sees of an image
-        self.class_names = tuple(entry.card.get("classes", config.CLASS_NAMES))
-        self.low_confidence_threshold = float(entry.card.get("low_confidence_threshold", 0.5))
+        self.size = card.input_size
+        self.view = card.input_view  # what the model sees of an image
+        self.class_names = card.classes
+        self.low_confidence_threshold = card.answer_threshold
         # What the threshold reaches on validation: {"accuracy", "coverage", ...}.
-        self.low_confidence = entry.card.get("low_confidence", {})
-        self.temperature = float(entry.card.get("temperature", 1.0))
-        self.gradcam_layer = entry.card["gradcam_layer"]
+        self.low_confidence = card.low_confidence or {}
+        self.temperature = card.scaling_temperature
+        self.gradcam_layer = card.gradcam_layer
         single = tf.TensorSpec((1, self.size, self.size, 3), tf.float32)
         batch = tf.TensorSpec((None, self.size, self.size, 3), tf.float32)
         self._forward = tf.function(self._call_model, input_signature=[single])
         self._forward_batch = tf.function(self._call_model, input_signature=[batch])
-        gate_card = entry.card.get("ood_gate")
+        gate_card = card.ood_gate
         self.gradcam = GradcamFunction(
-            self.model, self.gradcam_layer, gate.gate_layer(entry.card) if gate_card else None
+            self.model, self.gradcam_layer, card.gate_layer if gate_card else None
         )
         try:
             self.gate = gate.load(entry.weights, gate_card["sha256"]) if gate_card else None

@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from model import config, gate
-from model.cards import card_path, input_view, read_json, report_path, write_json
+from model.cards import read_card, read_json, report_path, write_json
 from model.preprocessing import to_model_input
 
 IMAGE_SIDE = 256
@@ -174,14 +174,13 @@ def check(weights: Path, data_dir: Path, radiopaedia_dir: Path | None) -> dict:
     from model.registry import load_checked
     from model.sources import case_images
 
-    card = read_json(card_path(weights))
-    entry = card.get("ood_gate")
+    card = read_card(weights)
+    entry = card.ood_gate
     if not entry:
         raise ValueError(f"{weights.name} has no gate; fit one with `python -m model.gate`.")
     model = load_checked(weights)
     fitted, threshold = gate.load(weights, entry["sha256"]), float(entry["threshold"])
-    size, view = int(card["input_size"]), input_view(card)
-    layer = gate.gate_layer(card)
+    size, view, layer = card.input_size, card.input_view, card.gate_layer
     generated = non_mri_inputs(size, view)
     test = list_images(Path(data_dir) / config.TEST_SPLIT)
     leak_free = set(cached_duplicates(data_dir).leak_free_test)

@@ -326,9 +326,9 @@ def rows_csv(result: OwnResult, class_names: tuple[str, ...]) -> bytes:
 
 def main(argv: list[str] | None = None) -> None:
     """Command line: score a folder of class folders with one model, as the app does."""
-    from model.cards import card_path, read_json
+    from model.cards import card_path
     from model.inference import Classifier
-    from model.registry import ModelEntry
+    from model.registry import entry_for
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--weights", type=Path, required=True, help="a .keras file with its card")
@@ -340,7 +340,7 @@ def main(argv: list[str] | None = None) -> None:
         scans = read_folder(args.data)
     except OwnScansError as error:
         parser.error(str(error))
-    entry = ModelEntry(args.weights.stem, args.weights, read_json(card_path(args.weights)))
+    entry = entry_for(args.weights)
     result = score(Classifier(entry), scans)
     metrics = result.metrics or {}
     print(

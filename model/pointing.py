@@ -109,7 +109,7 @@ def box_images(weights: Path, data_dir: Path, boxes_file: Path, split: str):
     ``leak_free``: Testing images with no near-copy in Training; ``validation``:
     Training images the model's validation split held out.
     """
-    from model.cards import card_path, read_json
+    from model.cards import read_card
     from model.data import ImageList
     from model.dedup import cached_duplicates
     from model.splits import split_from_card
@@ -120,7 +120,7 @@ def box_images(weights: Path, data_dir: Path, boxes_file: Path, split: str):
         folder = Path(data_dir) / config.TEST_SPLIT
     elif split == "validation":
         boxes = read_boxes(boxes_file, config.TRAIN_SPLIT)
-        kaggle = split_from_card(read_json(card_path(weights)), data_dir)
+        kaggle = split_from_card(read_card(weights), data_dir)
         keep = {kaggle.pool.paths[i] for i in kaggle.validation}
         folder = Path(data_dir) / config.TRAIN_SPLIT
     else:
@@ -132,14 +132,14 @@ def box_images(weights: Path, data_dir: Path, boxes_file: Path, split: str):
 
 def check(weights: Path, data_dir: Path, boxes_file: Path, methods: list[str], split: str) -> dict:
     """Scores every method and the centre baseline, and writes them into the model's report."""
-    from model.cards import card_path, input_view, read_json, report_path, write_json
+    from model.cards import read_card, read_json, report_path, write_json
     from model.data import load_arrays
 
-    card = read_json(card_path(weights))
+    card = read_card(weights)
     model = load_checked(weights)
-    size, layer = int(card["input_size"]), card["gradcam_layer"]
+    size, layer = card.input_size, card.gradcam_layer
     images, boxes = box_images(weights, data_dir, boxes_file, split)
-    arrays = load_arrays(images, size, view=input_view(card))  # (N, size, size, 3)
+    arrays = load_arrays(images, size, view=card.input_view)  # (N, size, size, 3)
     classes = [p.split("/", 1)[0] for p in images.paths]
     result = {
         "images": len(images),

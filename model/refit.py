@@ -13,6 +13,7 @@ model, and ``model.batchnorm`` after new batch-norm statistics. In that order it
    report again, so that no number of the report is left from before.
 """
 
+import dataclasses
 from pathlib import Path
 
 import keras
@@ -21,7 +22,7 @@ import numpy as np
 from model import gate
 from model.architectures import GATE_LAYERS
 from model.calibration import calibration_fields
-from model.cards import card_path, input_view, read_json, write_json
+from model.cards import ModelCard, read_card, write_card
 from model.evaluate import (
     SplitSource,
     evaluate,
@@ -37,7 +38,7 @@ from model.splits import SplitArrays, load_split, split_from_card
 VALIDATION_KEYS = ("accuracy", "macro_f1", "images")
 
 
-def training_data(card: dict, data_dir: Path) -> SplitArrays:
+def training_data(card: ModelCard, data_dir: Path) -> SplitArrays:
     """Loads the training and validation images of the run that made ``card``.
 
     Args:
@@ -53,14 +54,14 @@ def training_data(card: dict, data_dir: Path) -> SplitArrays:
             from the one the model was trained on.
     """
     split = split_from_card(card, data_dir)
-    expected = card.get("data", {}).get("sha256")
+    expected = (card.data or {}).get("sha256")
     if expected and split.duplicates.data_sha256 != expected:
         raise ValueError(
             f"{data_dir} is not the dataset this model was trained on (its sha256 differs from "
             "the card's), so its validation split would differ. Pass the training dataset "
             "with --data."
         )
-    return load_split(split, int(card["input_size"]), input_view(card))
+    return load_split(split, card.input_size, card.input_view)
 
 
 def validation_summary(
@@ -84,7 +85,7 @@ def validation_summary(
 
 
 def refitted_fields(
-    model: keras.Model, weights: Path, card: dict, data: SplitArrays, refit_gate: bool
+    model: keras.Model, weights: Path, card: ModelCard, data: SplitArrays, refit_gate: bool
 ) -> dict:
     """The card fields fitted on the training run's data: validation, calibration, gate.
 
@@ -101,7 +102,7 @@ def refitted_fields(
     )
     fields = {**calibration, "validation": validation}
     if refit_gate:
-        layer = GATE_LAYERS.get(card["architecture"], card["gradcam_layer"])
+        layer = GATE_LAYERS.get(card.architecture, card.gradcam_layer)
         train_images = data.images[data.train]  # (M, size, size, 3) uint8
         fields["ood_gate"] = gate.fit_for_model(
             model, weights, train_images, validation_images, layer
@@ -109,20 +110,20 @@ def refitted_fields(
     return fields
 
 
-def summary_line(card: dict) -> str:
+def summary_line(card: ModelCard) -> str:
     """One printed line of the refitted numbers."""
-    calibration, answered = card["calibration"], card["low_confidence"]
+    calibration, answered = card.calibration, card.low_confidence
     line = (
-        f"validation accuracy {card['validation']['accuracy']:.4f}; temperature "
-        f"{card['temperature']:.4f} on {calibration['images']} validation images: "
+        f"validation accuracy {card.validation['accuracy']:.4f}; temperature "
+        f"{card.temperature:.4f} on {calibration['images']} validation images: "
         f"Brier {calibration['brier_before']:.4f} -> {calibration['brier_after']:.4f}, "
         f"NLL {calibration['nll_before']:.4f} -> {calibration['nll_after']:.4f}, "
         f"ECE {calibration['ece_before']:.4f} -> {calibration['ece_after']:.4f}; "
-        f"threshold {card['low_confidence_threshold']:.2f} answers "
+        f"threshold {card.low_confidence_threshold:.2f} answers "
         f"{answered['coverage']:.1%} with {answered['accuracy']:.1%} accuracy"
     )
-    if card.get("ood_gate"):
-        line += f"; gate threshold {card['ood_gate']['threshold']:.3f}"
+    if card.ood_gate:
+        line += f"; gate threshold {card.ood_gate['threshold']:.3f}"
     return line
 
 
@@ -134,7 +135,7 @@ def refit(
     data: SplitArrays | None = None,
     refit_gate: bool = False,
     new_splits: dict[str, SplitSource] | None = None,
-) -> dict:
+) -> ModelCard:
     """Refits the card's validation numbers (and gate), then evaluates every split again.
 
     Never touches the ``.keras`` file or its ``keras_sha256``.
@@ -153,15 +154,14 @@ def refit(
         The updated model card.
     """
     weights = Path(weights)
-    path = card_path(weights)
-    card = read_json(path)
+    card = read_card(weights)
     if data is None:
         data = training_data(card, data_dir)
     if model is None:
         model = load_checked(weights)
-    card.update(refitted_fields(model, weights, card, data, refit_gate))
-    write_json(path, card)
+    card = dataclasses.replace(card, **refitted_fields(model, weights, card, data, refit_gate))
+    write_card(weights, card)
     print(summary_line(card), flush=True)
     evaluate(weights, data_dir, model=model)
     evaluate_splits(weights, {**recorded_splits(weights), **(new_splits or {})}, model=model)
-    return read_json(path)
+    return read_card(weights)

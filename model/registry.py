@@ -5,11 +5,23 @@ card) in ``model/weights/``. Loading checks the file's sha256 against the
 card and uses ``safe_mode=True``, so only the weights this project shipped run.
 """
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 from model import config
-from model.cards import card_path, file_sha256, model_title, read_json, report_path
+from model.cards import (
+    CardError,
+    ModelCard,
+    card_path,
+    file_sha256,
+    model_title,
+    read_card,
+    read_json,
+    report_path,
+)
+
+logger = logging.getLogger(__name__)
 
 # The main model is listed first and is the app's default.
 PREFERRED_ORDER = ("resnet50", "baseline")
@@ -31,22 +43,22 @@ class ModelEntry:
 
     name: str
     weights: Path
-    card: dict
+    card: ModelCard
 
     @property
     def input_size(self) -> int:
         """Square input size in pixels."""
-        return int(self.card["input_size"])
+        return self.card.input_size
 
     @property
     def leak_free_accuracy(self) -> float | None:
         """Accuracy on the leak-free Testing subset, if evaluated."""
-        return self.card.get("metrics", {}).get("leak_free", {}).get("accuracy")
+        return (self.card.metrics or {}).get("leak_free", {}).get("accuracy")
 
     @property
     def title(self) -> str:
         """Human-readable name, e.g. ``ResNet50`` or ``Baseline CNN (b6)``."""
-        return model_title(self.name, self.card.get("architecture"))
+        return model_title(self.name, self.card.architecture)
 
     @property
     def label(self) -> str:
@@ -70,14 +82,18 @@ def discover(folder: Path | None = None) -> list[ModelEntry]:
         folder: Where to look; ``config.weights_dir()`` when None.
 
     Returns:
-        Entries with the main model (ResNet50) first, then the others by name.
+        Entries with the main model (ResNet50) first, then the others by name. A
+        model whose card is malformed is left out, with a warning that says why.
     """
     folder = config.weights_dir() if folder is None else Path(folder)
     entries = []
     for weights in sorted(folder.glob("*.keras")):
-        card_file = card_path(weights)
-        if card_file.exists():
-            entries.append(ModelEntry(weights.stem, weights, read_json(card_file)))
+        if not card_path(weights).exists():
+            continue
+        try:
+            entries.append(ModelEntry(weights.stem, weights, read_card(weights)))
+        except CardError as error:
+            logger.warning("%s is left out: %s", weights.name, error)
 
     def order(entry: ModelEntry) -> tuple[int, str]:
         rank = PREFERRED_ORDER.index(entry.name) if entry.name in PREFERRED_ORDER else 99
@@ -95,7 +111,7 @@ def load_model(entry: ModelEntry) -> "keras.Model":  # noqa: F821
     """
     if not entry.weights.is_file():
         raise WeightsError(f"The weights file {entry.weights.name} is missing.")
-    expected = entry.card.get("keras_sha256")
+    expected = entry.card.keras_sha256
     actual = file_sha256(entry.weights)
     if expected != actual:
         raise WeightsError(
@@ -113,10 +129,22 @@ def load_model(entry: ModelEntry) -> "keras.Model":  # noqa: F821
         ) from error
 
 
-def load_checked(weights: Path) -> "keras.Model":  # noqa: F821
-    """Loads a ``.keras`` file with a card beside it, after the sha256 check of ``load_model``."""
+def entry_for(weights: Path) -> ModelEntry:
+    """The registry entry of a ``.keras`` file with its card beside it.
+
+    Raises:
+        WeightsError: If the card is missing or malformed.
+    """
     weights = Path(weights)
     card_file = card_path(weights)
     if not card_file.is_file():
         raise WeightsError(f"{weights.name} has no model card ({card_file.name}) beside it.")
-    return load_model(ModelEntry(weights.stem, weights, read_json(card_file)))
+    try:
+        return ModelEntry(weights.stem, weights, read_card(weights))
+    except CardError as error:
+        raise WeightsError(str(error)) from error
+
+
+def load_checked(weights: Path) -> "keras.Model":  # noqa: F821
+    """Loads a ``.keras`` file with a card beside it, after the sha256 check of ``load_model``."""
+    return load_model(entry_for(weights))

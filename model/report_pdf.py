@@ -24,8 +24,8 @@ from fpdf.enums import XPos, YPos
 from fpdf.fonts import FontFace
 from PIL import Image
 
-from model.cards import model_title
-from model.config import CLASS_LABELS, CLASS_NAMES, INTENDED_USE, class_label
+from model.cards import ModelCard
+from model.config import CLASS_LABELS, INTENDED_USE, class_label
 from model.decision import EXPERT_REVIEW, UNLIKE_TRAINING, UNSURE, Decision
 from model.overlay import DEFAULT_COLORMAP, legend
 
@@ -239,23 +239,21 @@ def _draw_decision(pdf: FPDF, headline: str, notes: Sequence[str | None]) -> Non
     pdf.ln(2)
 
 
-def _draw_model_lines(pdf: FPDF, card: dict, threshold: float, explanation: str) -> None:
+def _draw_model_lines(pdf: FPDF, card: ModelCard, explanation: str) -> None:
     """How the probabilities were made, the explanation and which weights made them."""
-    temperature = card.get("temperature")
+    temperature = card.temperature
     calibration = (
         f"calibrated with temperature {temperature:.2f}" if temperature else "not calibrated"
     )
-    name = str(card.get("name", ""))
-    architecture = str(card.get("architecture", name))
-    sha256 = str(card.get("keras_sha256", "unknown"))
+    threshold = percent(card.answer_threshold)
     _labelled_line(pdf, "Probabilities:", calibration)
-    _labelled_line(pdf, "Confidence needed:", f"{percent(threshold)} (below it: expert review)")
+    _labelled_line(pdf, "Confidence needed:", f"{threshold} (below it: expert review)")
     _labelled_line(pdf, "Explanation:", printable(explanation))
     pdf.ln(2)
-    title = model_title(name, card.get("architecture"))
-    _labelled_line(pdf, "Model:", printable(f"{title} (architecture {architecture})"))
-    _labelled_line(pdf, "Weights sha256:", sha256[:12])
-    _labelled_line(pdf, "", sha256, font=MONOSPACE_FONT, size=8)
+    model = f"{card.title} (architecture {card.architecture})"
+    _labelled_line(pdf, "Model:", printable(model))
+    _labelled_line(pdf, "Weights sha256:", card.keras_sha256[:12])
+    _labelled_line(pdf, "", card.keras_sha256, font=MONOSPACE_FONT, size=8)
     pdf.ln(4)
 
 
@@ -278,7 +276,7 @@ def _draw_disclaimer(pdf: FPDF) -> None:
 def scan_report(
     file_name: str,
     result: ScanResult,
-    card: dict,
+    card: ModelCard,
     heatmap_overlay: np.ndarray,
     *,
     colormap: str = DEFAULT_COLORMAP,
@@ -303,15 +301,14 @@ def scan_report(
     """
     created = created or datetime.now(UTC)
     analysis = result.analysis
-    class_names = tuple(card.get("classes", CLASS_NAMES))
-    threshold = float(card.get("low_confidence_threshold", 0.5))
+    class_names = card.classes
     explained_label = class_label(class_names[analysis.explained])
     pdf = new_page("Brain MRI classifier report", created)
     _draw_title(pdf, file_name, created)
     caption = f"{analysis.method}: where the model looked for \u201c{explained_label}\u201d"
     _draw_images(pdf, result.display, heatmap_overlay, caption, colormap)
     # The notes: why the image is unusual; how the model fares elsewhere.
-    headline = decision_text(result.decision, class_names, threshold)
+    headline = decision_text(result.decision, class_names, card.answer_threshold)
     _draw_decision(pdf, headline, (result.unreliable, caveat))
     _draw_probabilities(pdf, analysis.probabilities, class_names, analysis.uncalibrated)
     pdf.ln(2)
@@ -321,7 +318,7 @@ def scan_report(
         else "a class chosen by the reader"
     )
     explanation = f"{analysis.method} of {explained_label} ({target})"
-    _draw_model_lines(pdf, card, threshold, explanation)
+    _draw_model_lines(pdf, card, explanation)
     _draw_disclaimer(pdf)
     return bytes(pdf.output())
 

@@ -19,6 +19,7 @@ import numpy as np
 from sklearn.model_selection import StratifiedGroupKFold, train_test_split
 
 from model import config
+from model.cards import ModelCard
 from model.data import ImageList, list_images, load_arrays
 from model.dedup import DuplicateReport, cached_duplicates
 from model.sources import CaseImages, case_images
@@ -180,13 +181,13 @@ def load_split(split: TrainingSplit, size: int, view: str) -> SplitArrays:
     )
 
 
-def split_from_card(card: dict, data_dir: Path) -> TrainingSplit:
+def split_from_card(card: ModelCard, data_dir: Path) -> TrainingSplit:
     """Rebuilds the training / validation split a model card's run used.
 
     Raises:
         ValueError: If the card lacks the split settings.
     """
-    settings = card.get("training_config", {})
+    settings = card.training_config or {}
     if "val_fraction" not in settings or "seed" not in settings:
         raise ValueError(
             "The model card has no training_config with val_fraction and seed, so its "

@@ -5,6 +5,8 @@ Pure functions on the JSON the project writes (``model.evaluate``,
 is tested on its own.
 """
 
+from model.cards import ModelCard
+
 SPLIT_WORDS = (("leak_free", "Kaggle leak-free"), ("radiopaedia_eval", "other hospitals"))
 
 
@@ -21,13 +23,14 @@ def gate_figures(report: dict) -> dict[str, str]:
     return figures
 
 
-def training_images_text(card: dict) -> str:
+def training_images_text(card: ModelCard) -> str:
     """How many images of which source trained and validated a model, in words."""
-    sources = card["data"].get("sources")
+    data = card.data or {}
+    sources = data.get("sources")
     if not sources:
         return (
-            f"{card['data']['train_images']} Kaggle images after removing near-copies of test "
-            f"images; {card['data']['validation_images']} for validation"
+            f"{data['train_images']} Kaggle images after removing near-copies of test "
+            f"images; {data['validation_images']} for validation"
         )
     return "; ".join(
         f"{counts['train']} {name.capitalize()} images for training, "

@@ -36,9 +36,17 @@ import tensorflow as tf
 from model import architectures, augment, config, localisation
 from model.batchnorm import recalibrate, recalibration_images
 from model.boxes import box_masks, default_boxes_file, read_boxes
-from model.cards import card_path, file_sha256, history_path, input_view, write_json
+from model.cards import (
+    ModelCard,
+    card_path,
+    file_sha256,
+    history_path,
+    read_card,
+    thawed,
+    write_card,
+    write_json,
+)
 from model.evaluate import SplitSource
-from model.preprocessing import INPUT_VIEWS
 from model.refit import refit
 from model.registry import load_checked
 from model.sources import (
@@ -261,8 +269,8 @@ class TrainConfig:
                 "--localisation-weight needs a whole-image view (full or grey): the head "
                 "view crops the image, so the tumour boxes would not match."
             )
-        if self.input_view not in INPUT_VIEWS:
-            raise ValueError(f"--input-view must be one of {', '.join(INPUT_VIEWS)}.")
+        if self.input_view not in config.INPUT_VIEWS:
+            raise ValueError(f"--input-view must be one of {', '.join(config.INPUT_VIEWS)}.")
         if self.precision not in ("auto", "float32", "mixed_bfloat16"):
             raise ValueError("--precision must be auto, float32 or mixed_bfloat16.")
         if not (self.data / config.TRAIN_SPLIT).is_dir():
@@ -289,16 +297,16 @@ class TrainConfig:
                 f"--init-from {self.init_from}: expected a .keras file with its card "
                 f"({card_file.name}) beside it, as model.train writes them."
             )
-        card = json.loads(card_file.read_text())
-        if card.get("architecture") != self.arch:
+        card = read_card(self.init_from)  # a malformed card raises CardError, a ValueError
+        if card.architecture != self.arch:
             raise ValueError(
-                f"--init-from {self.init_from} is a {card.get('architecture')} model; "
-                f"pass --arch {card.get('architecture')} or another file."
+                f"--init-from {self.init_from} is a {card.architecture} model; "
+                f"pass --arch {card.architecture} or another file."
             )
-        if list(card.get("classes", [])) != list(config.CLASS_NAMES):
+        if card.classes != config.CLASS_NAMES:
             raise ValueError(f"--init-from {self.init_from} was trained on other classes.")
         whole_image = {"full", "grey"}
-        seen = input_view(card)
+        seen = card.input_view
         if seen != self.input_view and not {seen, self.input_view} <= whole_image:
             raise ValueError(
                 f"--init-from {self.init_from} saw the {seen!r} "
@@ -310,14 +318,14 @@ class TrainConfig:
 
 def initial_model_record(path: Path) -> dict:
     """What the card of a continued run says about the model it started from."""
-    card = json.loads(card_path(path).read_text())
+    card = read_card(path)
     return {
         "file": path.name,
         "keras_sha256": file_sha256(path),
-        "initial_weights": card.get("initial_weights"),
-        "epochs_run": card.get("epochs_run"),
-        "wall_time_seconds": card.get("wall_time_seconds"),
-        "training_config": card.get("training_config"),
+        "initial_weights": card.initial_weights,
+        "epochs_run": card.epochs_run,
+        "wall_time_seconds": card.wall_time_seconds,
+        "training_config": thawed(card.training_config),
     }
 
 
@@ -925,7 +933,7 @@ def build_card(
     data: TrainingData,
     export: Export,
     elapsed: float,
-) -> dict:
+) -> ModelCard:
     """The model card of a finished run, before the post-fit step adds its numbers.
 
     Args:
@@ -939,39 +947,39 @@ def build_card(
     config_record = {
         k: str(v) if isinstance(v, Path) else v for k, v in dataclasses.asdict(cfg).items()
     }
-    return {
-        "name": cfg.name,
-        "architecture": cfg.arch,
-        "classes": list(config.CLASS_NAMES),
-        "input_size": cfg.image_size,
-        "input_view": cfg.input_view,
-        "input": "batch of RGB images, raw 0-255 values, shape (batch, size, size, 3); "
+    return ModelCard(
+        name=cfg.name,
+        architecture=cfg.arch,
+        classes=config.CLASS_NAMES,
+        input_size=cfg.image_size,
+        input_view=cfg.input_view,
+        input="batch of RGB images, raw 0-255 values, shape (batch, size, size, 3); "
         "resized with Pillow's antialiased bilinear filter "
         "(model.preprocessing.to_model_input)",
-        "preprocessing_in_model": (
+        preprocessing_in_model=(
             "Rescaling 1/255"
             if cfg.arch == "baseline"
             else "frozen 1x1 conv = keras.applications.resnet50.preprocess_input (RGB->BGR, "
             "minus ImageNet mean)"
         ),
-        "output": "softmax over classes, float32",
-        "initial_weights": continued["initial_weights"] if continued else cfg.weights,
-        "initial_weights_note": initial_weights_note(cfg, continued),
-        **({"continued_from": continued} if continued else {}),
-        "gradcam_layer": architectures.GRADCAM_LAYERS[cfg.arch],
-        "training_config": config_record,
-        "precision": policy,
-        "data": data_record(cfg, data),
-        "licence": licence_note(cfg),
-        "recipe": recipe_note(cfg),
-        "batchnorm_recalibration": {"training_images": export.recalibrated},
-        "epochs_run": len(export.history["loss"]),
+        output="softmax over classes, float32",
+        initial_weights=continued["initial_weights"] if continued else cfg.weights,
+        initial_weights_note=initial_weights_note(cfg, continued),
+        continued_from=continued,
+        gradcam_layer=architectures.GRADCAM_LAYERS[cfg.arch],
+        training_config=config_record,
+        precision=policy,
+        data=data_record(cfg, data),
+        licence=licence_note(cfg),
+        recipe=recipe_note(cfg),
+        batchnorm_recalibration={"training_images": export.recalibrated},
+        epochs_run=len(export.history["loss"]),
         # With --init-from: this run's time plus that of the model it continued.
-        "wall_time_seconds": round(elapsed + (continued or {}).get("wall_time_seconds", 0), 1),
-        "machine": machine_description(),
-        "keras_sha256": file_sha256(export.weights),
-        "keras_bytes": export.weights.stat().st_size,
-    }
+        wall_time_seconds=round(elapsed + (continued or {}).get("wall_time_seconds", 0), 1),
+        machine=machine_description(),
+        keras_sha256=file_sha256(export.weights),
+        keras_bytes=export.weights.stat().st_size,
+    )
 
 
 def post_fit(cfg: TrainConfig, export: Export, data: SplitArrays) -> None:
@@ -1007,7 +1015,7 @@ def train(cfg: TrainConfig) -> Path:
     keras.mixed_precision.set_global_policy(SHIPPED_POLICY)  # later models in this process
     elapsed = clock.save()
     export = export_model(cfg, model, data.arrays, run_dir, earlier)
-    write_json(card_path(export.weights), build_card(cfg, policy, continued, data, export, elapsed))
+    write_card(export.weights, build_card(cfg, policy, continued, data, export, elapsed))
     post_fit(cfg, export, data.arrays)
 
     shutil.rmtree(run_dir)

@@ -46,18 +46,18 @@ SPLIT_WORDS = {
 }
 for entry in models:
     card = entry.card
-    metrics = card.get("metrics", {})
+    metrics = card.metrics or {}
     numbers = "; ".join(
         f"{metrics[split]['accuracy']:.1%} on {words}"
         for split, words in SPLIT_WORDS.items()
         if split in metrics
     )
     st.markdown(
-        f"**{entry.title}**: {card['architecture']} at {card['input_size']} px, "
+        f"**{entry.title}**: {card.architecture} at {card.input_size} px, "
         f"trained by the project's own command (`python -m model.train --arch "
-        f"{card['architecture']}`, {card.get('epochs_run')} epochs in all). "
-        f"{card.get('recipe', '')}. Right {numbers or 'not evaluated yet'}. "
-        f"{card.get('licence', '')}"
+        f"{card.architecture}`, {card.epochs_run} epochs in all). "
+        f"{card.recipe or ''}. Right {numbers or 'not evaluated yet'}. "
+        f"{card.licence or ''}"
     )
 
 st.markdown("""

@@ -29,16 +29,16 @@ SHORT_SPLIT_NAMES = {
 def abstention_summary(entry, leak_free: dict) -> str:
     """Plain words: what a model's threshold reaches on validation and on leak-free scans."""
     name, card = entry.title, entry.card
-    validation = card.get("low_confidence", {})
+    validation = card.low_confidence or {}
     tested = leak_free.get("abstention")
-    if "temperature" not in card or not validation or not tested:
+    if card.temperature is None or not validation or not tested:
         return (
             f"**{name}**: not calibrated yet; run `python -m model.calibrate --weights "
             f"model/weights/{entry.weights.name}`."
         )
-    validation_images = card.get("validation", {}).get("images", "")
+    validation_images = (card.validation or {}).get("images", "")
     text = (
-        f"**{name}** (temperature {card['temperature']:.2f}): below "
+        f"**{name}** (temperature {card.temperature:.2f}): below "
         f"{tested['threshold']:.0%} confidence the app asks for expert review. On the "
         f"{validation_images} validation scans it then answers "
         f"{validation['coverage']:.0%} with {validation['accuracy']:.1%} accuracy"
@@ -86,10 +86,8 @@ for name, report in reports.items():
     card = entries[name].card
     row = {
         "model": entries[name].title,
-        "input": f"{card['input_size']} px",
-        "initial weights": "random"
-        if card.get("initial_weights") == "none"
-        else card.get("initial_weights"),
+        "input": f"{card.input_size} px",
+        "initial weights": "random" if card.initial_weights == "none" else card.initial_weights,
     }
     for split, title in SHORT_SPLIT_NAMES.items():
         result = report["splits"].get(split)
@@ -102,7 +100,7 @@ for name, report in reports.items():
                 if specificity is not None:
                     row[f"{title} no-tumour specificity"] = f"{specificity:.1%}"
     row.update(gate_figures(report))
-    row["training time"] = f"{card.get('wall_time_seconds', 0) / 60:.0f} min"
+    row["training time"] = f"{(card.wall_time_seconds or 0) / 60:.0f} min"
     rows.append(row)
 # One column per model, one row per number: easy to read across models.
 # Rows in reading order: the Kaggle and other-hospital numbers first, whatever
@@ -332,17 +330,17 @@ for name, report in reports.items():
         )
     card = entry.card
     right.markdown(
-        f"- **Architecture:** {card['architecture']}, input {card['input_size']} px\n"
+        f"- **Architecture:** {card.architecture}, input {card.input_size} px\n"
         f"- **Started from:** "
-        f"{'ImageNet weights' if card.get('initial_weights') == 'imagenet' else 'random weights'}"
+        f"{'ImageNet weights' if card.initial_weights == 'imagenet' else 'random weights'}"
         "\n"
-        f"- **Recipe:** {card.get('recipe', 'see docs/training.md')}\n"
-        f"- **Trained:** {card.get('epochs_run')} epochs, "
-        f"{card.get('wall_time_seconds', 0) / 60:.0f} min on {card['machine']['cores']} CPU "
-        f"cores ({card['machine']['cpu']})\n"
+        f"- **Recipe:** {card.recipe or 'see docs/training.md'}\n"
+        f"- **Trained:** {card.epochs_run} epochs, "
+        f"{(card.wall_time_seconds or 0) / 60:.0f} min on {card.machine['cores']} CPU "
+        f"cores ({card.machine['cpu']})\n"
         f"- **Training images:** {training_images_text(card)}\n"
-        f"- **Licence of the weights:** {card.get('licence', 'CC0 data only')}\n"
-        f"- **Heatmap layer:** `{card['gradcam_layer']}`"
+        f"- **Licence of the weights:** {card.licence or 'CC0 data only'}\n"
+        f"- **Heatmap layer:** `{card.gradcam_layer}`"
     )
     counts, shares = st.columns(2)
     counts.plotly_chart(

@@ -161,7 +161,7 @@ def card_fingerprints(entries: list[ModelEntry]) -> dict[str, str]:
     """The current card of each model, as sorted JSON: to notice a card edited mid-run."""
     current = {entry.name: entry for entry in discover(config.weights_dir())}
     return {
-        entry.name: json.dumps(current[entry.name].card, sort_keys=True)
+        entry.name: json.dumps(current[entry.name].card.to_json(), sort_keys=True)
         if entry.name in current
         else "missing"
         for entry in entries

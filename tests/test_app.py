@@ -169,7 +169,7 @@ def test_the_target_class_selector_changes_the_explained_class_and_the_pdf(defer
     pages, text = pdf_pages_and_text(deferred_downloads["sample_pituitary-report.pdf"]())
     main_model = next(iter(SHIPPED.values()))
     assert pages == 1
-    assert main_model.card["keras_sha256"] in text
+    assert main_model.card.keras_sha256 in text
     assert "Meningioma (a class chosen by the reader)" in text
     assert "not a medical device" in text
 

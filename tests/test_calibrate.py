@@ -44,7 +44,8 @@ def test_command_calibrates_the_card_and_the_report(trained, tiny_dataset, tmp_p
     assert card["low_confidence_threshold"] == card["low_confidence"]["threshold"]
 
     # The card's numbers are those of the validation split training used.
-    data = load_split(split_from_card(card, tiny_dataset), 32, card["input_view"])
+    typed = cards.read_card(trained)
+    data = load_split(split_from_card(typed, tiny_dataset), typed.input_size, typed.input_view)
     model = keras.saving.load_model(trained, safe_mode=True, compile=False)
     probabilities = evaluate.predict_probabilities(model, data.images[data.validation])
     assert calibration.fit_temperature(

@@ -43,7 +43,7 @@ def test_shipped_models_show_their_calibration_and_threshold(shipped_weights):
             f"ECE {ece['ece_before']:.3f} → {ece['ece_after']:.3f}" in t["name"]
             for t in reliability
         )
-        validation = entry.card["low_confidence"]
+        validation = entry.card.low_confidence
         assert (
             f"answers {validation['coverage']:.0%} with {validation['accuracy']:.1%} accuracy"
             in text
@@ -55,7 +55,7 @@ def test_shipped_models_show_their_calibration_and_threshold(shipped_weights):
 def test_a_report_from_before_calibration_asks_for_the_command(tmp_path, monkeypatch):
     # The shipped baseline as it was before model.calibrate: no temperature, no new keys.
     entry = SHIPPED["baseline"]
-    card, report = dict(entry.card), entry.report()
+    card, report = entry.card.to_json(), entry.report()
     for key in ("temperature", "calibration"):
         card.pop(key, None)
     for result in report["splits"].values():

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from model import evaluate, own_scans
-from model.cards import card_path, read_json, report_path
+from model.cards import report_path
 from model.inference import Classifier
 from model.own_scans import Limits, OwnScansError, read_files_with_csv, read_zip
-from model.registry import ModelEntry
+from model.registry import entry_for
 from tests.conftest import SAMPLES_DIR, copy_model_files
 
 JPEG = (SAMPLES_DIR / "glioma.jpg").read_bytes()
@@ -101,7 +101,7 @@ def test_the_page_and_the_evaluation_command_give_identical_numbers(
     weights = copy_model_files(tiny_training_run, tmp_path / "model")
     folder = tiny_dataset / "Testing"
     report = evaluate.evaluate(weights, folder, split="mine")
-    entry = ModelEntry(weights.stem, weights, read_json(card_path(weights)))
+    entry = entry_for(weights)
     result = own_scans.score(Classifier(entry), own_scans.read_folder(folder))
     expected = report["splits"]["mine"]
     assert result.metrics["accuracy"] == pytest.approx(expected["accuracy"])
@@ -114,10 +114,10 @@ def test_the_page_and_the_evaluation_command_give_identical_numbers(
 
 def test_the_csv_has_a_row_per_scan(tiny_training_run, tiny_dataset, tmp_path):
     weights = copy_model_files(tiny_training_run, tmp_path / "model")
-    entry = ModelEntry(weights.stem, weights, read_json(card_path(weights)))
+    entry = entry_for(weights)
     scans = own_scans.read_folder(tiny_dataset / "Testing")
     scans.add("broken.jpg", 0, b"not an image")
     result = own_scans.score(Classifier(entry), scans)
-    lines = own_scans.rows_csv(result, entry.card["classes"]).decode().splitlines()
+    lines = own_scans.rows_csv(result, entry.card.classes).decode().splitlines()
     assert len(lines) == 1 + len(scans.names)
     assert result.unreadable == 1 and "not an image" in lines[-1]

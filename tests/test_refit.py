@@ -34,14 +34,14 @@ def test_every_recorded_split_is_evaluated_again(weights, tiny_dataset, tmp_path
 
     card = refit.refit(weights, tiny_dataset)
 
-    assert card["temperature"] != 3.0
-    assert card["validation"]["images"] == card["data"]["validation_images"]
+    assert card.temperature != 3.0
+    assert card.validation["images"] == card.data["validation_images"]
     report = cards.read_json(cards.report_path(weights))
     for name in ("official", "leak_free", "radiopaedia_eval", "external"):
         result = report["splits"][name]
-        assert result["calibration"]["temperature"] == card["temperature"], name
-        assert result["abstention"]["threshold"] == card["low_confidence_threshold"], name
-        assert card["metrics"][name]["accuracy"] == pytest.approx(result["accuracy"], abs=1e-4)
+        assert result["calibration"]["temperature"] == card.temperature, name
+        assert result["abstention"]["threshold"] == card.low_confidence_threshold, name
+        assert card.metrics[name]["accuracy"] == pytest.approx(result["accuracy"], abs=1e-4)
 
 
 def test_the_gate_is_refitted_only_when_asked(weights, tiny_dataset):
@@ -51,8 +51,8 @@ def test_the_gate_is_refitted_only_when_asked(weights, tiny_dataset):
     assert gate_file.read_bytes() == before  # calibration alone leaves the gate alone
 
     card = refit.refit(weights, tiny_dataset, refit_gate=True)
-    assert card["ood_gate"]["sha256"] == cards.file_sha256(gate_file)
-    assert card["keras_sha256"] == cards.file_sha256(weights)  # the weights are untouched
+    assert card.ood_gate["sha256"] == cards.file_sha256(gate_file)
+    assert card.keras_sha256 == cards.file_sha256(weights)  # the weights are untouched
 
 
 def test_a_new_split_is_evaluated_with_the_recorded_ones(weights, tiny_dataset, tmp_path):
@@ -77,7 +77,7 @@ def test_a_split_whose_folder_is_gone_is_named_in_a_warning(
         card = refit.refit(weights, tiny_dataset)
     assert "'external' is missing" in caplog.text
     report = cards.read_json(cards.report_path(weights))
-    assert report["splits"]["official"]["calibration"]["temperature"] == card["temperature"]
+    assert report["splits"]["official"]["calibration"]["temperature"] == card.temperature
 
 
 def test_another_dataset_is_refused(weights, tiny_dataset, tmp_path):
@@ -87,6 +87,5 @@ def test_another_dataset_is_refused(weights, tiny_dataset, tmp_path):
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(file.read_bytes())
     (other / "Training" / "glioma" / "g1.png").unlink()
-    card = cards.read_json(cards.card_path(weights))
     with pytest.raises(ValueError, match="not the dataset this model was trained on"):
-        refit.training_data(card, other)
+        refit.training_data(cards.read_card(weights), other)

@@ -2,6 +2,7 @@ import pytest
 
 from model import registry
 from model.cards import write_json
+from tests.conftest import minimal_card
 
 
 def test_discovers_models_that_have_a_card(tiny_weights_dir):
@@ -15,8 +16,22 @@ def test_discovers_models_that_have_a_card(tiny_weights_dir):
 def test_main_model_is_listed_first(tmp_path):
     for name in ("baseline", "resnet50", "another"):
         (tmp_path / f"{name}.keras").write_bytes(b"x")
-        write_json(tmp_path / f"{name}.json", {"architecture": name, "input_size": 8})
+        write_json(tmp_path / f"{name}.json", minimal_card(name))
     assert [e.name for e in registry.discover(tmp_path)] == ["resnet50", "baseline", "another"]
+
+
+def test_a_model_with_a_malformed_card_is_left_out_with_the_reason(tiny_weights_dir, caplog):
+    (tiny_weights_dir / "broken.keras").write_bytes(b"x")
+    write_json(tiny_weights_dir / "broken.json", minimal_card("broken", input_size="128"))
+    assert [e.name for e in registry.discover(tiny_weights_dir)] == ["tiny"]
+    assert "broken.json: 'input_size' must be a whole number" in caplog.text
+
+
+def test_load_checked_refuses_a_malformed_card(tiny_weights_dir):
+    weights = tiny_weights_dir / "tiny.keras"
+    write_json(tiny_weights_dir / "tiny.json", {"name": "tiny"})
+    with pytest.raises(registry.WeightsError, match="lacks the required key 'architecture'"):
+        registry.load_checked(weights)
 
 
 def test_loads_a_model_whose_hash_matches(tiny_weights_dir):

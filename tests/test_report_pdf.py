@@ -1,5 +1,6 @@
 """The one-page PDF report and the batch ZIP, opened with a real PDF reader."""
 
+import dataclasses
 import io
 import zipfile
 
@@ -8,8 +9,9 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from model import config, report_pdf
+from model import report_pdf
 from model.analysis import ScanResult
+from model.cards import ModelCard
 from model.inference import Analysis
 from model.overlay import overlay
 from model.report_pdf import (
@@ -25,14 +27,15 @@ from tests.conftest import SAMPLES_DIR
 SHA256 = "0123456789abcdef" * 4
 PROBABILITIES = np.array([0.931, 0.032, 0.021, 0.016], dtype=np.float32)
 THRESHOLD = 0.66
-CARD = {
-    "name": "resnet50",
-    "architecture": "resnet50",
-    "classes": list(config.CLASS_NAMES),
-    "temperature": 1.7,
-    "low_confidence_threshold": THRESHOLD,
-    "keras_sha256": SHA256,
-}
+CARD = ModelCard(
+    name="resnet50",
+    architecture="resnet50",
+    input_size=128,
+    gradcam_layer="conv5_block3_out",
+    temperature=1.7,
+    low_confidence_threshold=THRESHOLD,
+    keras_sha256=SHA256,
+)
 
 
 def scan_result(
@@ -161,7 +164,7 @@ def test_the_report_prints_the_other_hospitals_caveat():
     pdf = scan_report(
         "scan.png",
         scan_result(scan, probabilities),
-        {**CARD, "temperature": 1.0, "low_confidence_threshold": 0.8},
+        dataclasses.replace(CARD, temperature=1.0, low_confidence_threshold=0.8),
         scan,
         caveat="On Radiopaedia cases from other hospitals this model is right 73% of the time.",
     )
@@ -177,8 +180,7 @@ def test_a_scan_unlike_the_training_scans_names_no_class_and_says_why(scan):
 
 
 def test_an_uncalibrated_model_of_another_name_is_named_so(scan):
-    card = {**CARD, "name": "b6", "architecture": "baseline"}
-    card.pop("temperature")
+    card = dataclasses.replace(CARD, name="b6", architecture="baseline", temperature=None)
     cam = np.zeros((8, 8), np.float32)
     _, text = read(scan_report("x.png", scan_result(scan), card, overlay(scan, cam)))
     assert "Baseline CNN (b6) (architecture baseline)" in text

@@ -29,7 +29,7 @@ def test_one_sample_scan_per_class():
 
 @pytest.mark.parametrize("entry", SHIPPED_MODELS, ids=IDS)
 def test_card_hash_matches_the_file_and_the_file_is_small_enough(entry):
-    assert entry.card["keras_sha256"] == file_sha256(entry.weights)
+    assert entry.card.keras_sha256 == file_sha256(entry.weights)
     assert entry.weights.stat().st_size < 100 * 1024 * 1024
 
 
@@ -51,7 +51,7 @@ def test_independent_path_classifies_the_sample(entry, sample):
     model = keras.saving.load_model(entry.weights, safe_mode=True, compile=False)
     size = model.input_shape[1]
     image = Image.open(sample).convert("RGB")
-    if entry.card.get("input_view") == "grey":
+    if entry.card.input_view == "grey":
         grey = np.asarray(image.convert("L"), dtype=np.float64)
         low, high = grey.min(), np.percentile(grey, 99.9)
         stretched = np.clip((grey - low) * 255 / (high - low), 0, 255).round().astype(np.uint8)
@@ -96,7 +96,7 @@ def test_evaluation_reproduces_the_reported_predictions(entry):
     chosen[:: len(images) // 24] = True  # a fixed subset of 24 images across all classes
     subset = images.subset(chosen)
     model = keras.saving.load_model(entry.weights, safe_mode=True, compile=False)
-    arrays = load_arrays(subset, entry.input_size, view=entry.card.get("input_view", "full"))
+    arrays = load_arrays(subset, entry.input_size, view=entry.card.input_view)
     probabilities = predict_probabilities(model, arrays)
     expected = np.asarray(report["probabilities"])[chosen]
     np.testing.assert_allclose(probabilities, expected, atol=1e-4)

@@ -1,7 +1,9 @@
 import numpy as np
 
 from model import dedup
+from model.cards import ModelCard
 from model.splits import kaggle_pool, load_split, split_from_card, training_split
+from tests.conftest import minimal_card
 
 
 def test_radiopaedia_validation_is_carved_by_case(tiny_dataset, tiny_radiopaedia):
@@ -43,15 +45,14 @@ def test_split_arrays_concatenate_sources(tiny_dataset, tiny_radiopaedia):
 
 
 def test_the_card_rebuilds_the_same_split(tiny_dataset, tiny_radiopaedia):
-    card = {
-        "training_config": {
-            "val_fraction": 0.25,
-            "seed": 3,
-            "sources": "kaggle,radiopaedia",
-            "radiopaedia": str(tiny_radiopaedia),
-            "drop_test_leaks": False,
-        }
+    settings = {
+        "val_fraction": 0.25,
+        "seed": 3,
+        "sources": "kaggle,radiopaedia",
+        "radiopaedia": str(tiny_radiopaedia),
+        "drop_test_leaks": False,
     }
+    card = ModelCard.from_json(minimal_card(training_config=settings))
     first = training_split(tiny_dataset, 0.25, seed=3, radiopaedia_dir=tiny_radiopaedia)
     again = split_from_card(card, tiny_dataset)
     np.testing.assert_array_equal(first.validation, again.validation)

@@ -1,6 +1,8 @@
 import pytest
 
 from model import summaries
+from model.cards import ModelCard
+from tests.conftest import minimal_card
 
 REPORT = {
     "splits": {
@@ -51,4 +53,5 @@ def test_localisation_rows_say_which_method_beats_the_centre():
     ],
 )  # fmt: skip
 def test_training_images_text(data, expected):
-    assert summaries.training_images_text({"data": data}).startswith(expected)
+    card = ModelCard.from_json(minimal_card(data=data))
+    assert summaries.training_images_text(card).startswith(expected)
