@@ -1,7 +1,7 @@
 """Real Streamlit runs of the predict page with hostile uploads, against the shipped models.
 
 Every rejected kind of file gets a plain ``st.error`` (the message of its row in
-test_hostile_inputs.py) and no exception, and the next valid upload of the same
+tests/hostile_cases.py) and no exception, and the next valid upload of the same
 session is still classified. File names and DICOM tags are shown as typed,
 never as HTML.
 """
@@ -25,7 +25,7 @@ from tests.fixtures_hostile import (
     dicom_bytes,
     encoded,
 )
-from tests.test_hostile_inputs import CASES
+from tests.hostile_cases import CASES
 
 pytestmark = [needs_shipped_models, pytest.mark.usefixtures("shipped_weights")]
 

@@ -1,4 +1,4 @@
-"""DICOM details of ``model.dicom``; hostile and odd DICOM files are in test_hostile_inputs.py."""
+"""DICOM details of ``model.dicom``; hostile and odd DICOM files are in hostile_cases.py."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""The limits of ``model.inputs`` at their edges; hostile files are in test_hostile_inputs.py."""
+"""The limits of ``model.inputs`` at their edges; hostile files are in hostile_cases.py."""
 
 import pytest
 from PIL import Image
