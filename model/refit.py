@@ -1,7 +1,8 @@
 """The one post-training step: what follows whenever a model's weights or calibration change.
 
 ``model.train`` runs it after exporting a model, ``model.calibrate`` on a shipped
-model, and ``model.batchnorm`` after new batch-norm statistics. In that order it:
+model, ``model.batchnorm`` after new batch-norm statistics, and ``python -m
+model.gate`` to fit the gate of a shipped model again. In that order it:
 
 1. rebuilds the validation split the model was trained with (unless the caller
    still holds it), refusing a dataset other than the card's;

@@ -236,6 +236,17 @@ def copy_model_files(weights: Path, folder: Path) -> Path:
     return folder / weights.name
 
 
+def external_folder(
+    tiny_dataset: Path, folder: Path, classes: tuple[str, ...] = ("glioma", "notumor")
+) -> Path:
+    """Copies the tiny Testing images of ``classes`` into a custom split's folder."""
+    for name in classes:
+        (folder / name).mkdir(parents=True)
+        for file in (tiny_dataset / "Testing" / name).iterdir():
+            (folder / name / file.name).write_bytes(file.read_bytes())
+    return folder
+
+
 @pytest.fixture
 def shipped_weights(monkeypatch):
     """The app reads the committed models (``model/weights/``), whatever the environment says."""

@@ -23,9 +23,21 @@ def imports_of(path) -> set[str]:
     return found
 
 
+def module_name(path) -> str:
+    """The dotted name of a file: ``model/gate/__init__.py`` is ``model.gate``."""
+    parts = path.relative_to(PROJECT_ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
 def graph() -> dict[str, set[str]]:
-    modules = {f"model.{path.stem}": path for path in PACKAGE.glob("*.py")}
+    """Each module of the package, its subpackages included, and the package modules it imports."""
+    modules = {module_name(path): path for path in PACKAGE.rglob("*.py")}
     return {name: imports_of(path) & set(modules) for name, path in modules.items()}
+
+
+def test_the_walk_sees_the_modules_of_subpackages():
+    assert {"model.gate", "model.gate.__main__", "model.refit"} <= set(graph())
+    assert "model.refit" in graph()["model.gate.__main__"]
 
 
 def test_no_import_cycle_in_the_package():

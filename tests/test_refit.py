@@ -5,7 +5,7 @@ import logging
 import pytest
 
 from model import cards, evaluate, gate, refit
-from tests.conftest import copy_model_files
+from tests.conftest import copy_model_files, external_folder
 
 
 @pytest.fixture
@@ -17,15 +17,6 @@ def weights(tiny_training_run, tmp_path):
     card["validation"] = {"accuracy": 0.0, "macro_f1": 0.0, "images": 0}
     cards.write_json(cards.card_path(copied), card)
     return copied
-
-
-def external_folder(tiny_dataset, folder):
-    """Two classes of the tiny Testing images as a custom split's folder."""
-    for name in ("glioma", "notumor"):
-        (folder / name).mkdir(parents=True)
-        for file in (tiny_dataset / "Testing" / name).iterdir():
-            (folder / name / file.name).write_bytes(file.read_bytes())
-    return folder
 
 
 def test_every_recorded_split_is_evaluated_again(weights, tiny_dataset, tmp_path):

@@ -1,7 +1,7 @@
-r"""Out-of-distribution gate: does an image look like the scans the model was trained on?
+"""Out-of-distribution gate: does an image look like the scans the model was trained on?
 
-Usage (fit or refit the gate of a trained model; ``model.train`` does this itself):
-    python -m model.gate --weights model/weights/resnet50.keras
+``python -m model.gate --weights W`` refits the gate of a trained model
+(``model/gate/__main__.py``); ``model.train`` does this itself.
 
 The score is a distance of the model's pooled features (the global average of
 the Grad-CAM layer, computed in the same forward pass as the prediction) from
@@ -15,17 +15,12 @@ The fitted numbers live in ``<name>.gate.npz`` beside the model; the card's
 ``ood_gate`` holds the threshold, the file's sha256 and what was measured.
 """
 
-import argparse
-import dataclasses
-import logging
 from pathlib import Path
 
 import keras
 import numpy as np
 
-from model.cards import card_path, file_sha256, read_card, write_card
-
-logger = logging.getLogger(__name__)
+from model.cards import file_sha256
 
 COMPONENTS = 32
 QUANTILE = 0.975
@@ -141,50 +136,3 @@ def fit_for_model(
         "images of every source",
         "validation_flagged": round(float((validation_scores > threshold).mean()), 4),
     }
-
-
-def refit(weights: Path, data_dir: Path) -> dict:
-    """Fits the gate of an existing model and writes it into the card."""
-    from model.architectures import GATE_LAYERS
-    from model.registry import load_checked
-    from model.splits import load_split, split_from_card
-
-    card = read_card(weights)
-    model = load_checked(weights)
-    data = load_split(split_from_card(card, data_dir), card.input_size, card.input_view)
-    entry = fit_for_model(
-        model,
-        weights,
-        data.images[data.train],
-        data.images[data.validation],
-        GATE_LAYERS.get(card.architecture, card.gradcam_layer),
-    )
-    write_card(weights, dataclasses.replace(card, ood_gate=entry))
-    print(
-        f"gate threshold {entry['threshold']:.3f}: flags {entry['validation_flagged']:.1%} "
-        "of validation"
-    )
-    return entry
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Command line: fit the out-of-distribution gate of one model."""
-    from model import config
-
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--weights", type=Path, required=True, help="a .keras file with its card")
-    parser.add_argument(
-        "--data", type=Path, default=config.default_data_dir(), help="the Kaggle folder"
-    )
-    args = parser.parse_args(argv)
-    if not card_path(args.weights).is_file():
-        parser.error(f"{args.weights} has no model card; train it with `python -m model.train`.")
-    try:
-        refit(args.weights, args.data)
-    except (FileNotFoundError, ValueError) as error:
-        parser.error(str(error))
-
-
-if __name__ == "__main__":
-    main()
