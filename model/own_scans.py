@@ -23,6 +23,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 
 from model import config
+from model.decision import CONFIDENT, UNLIKE_TRAINING, UNSURE, Decision
 from model.metrics import classification_metrics
 
 # Folder or CSV class names, normalised (lower case, "-" and " " as "_"), per class.
@@ -226,15 +227,30 @@ def read_folder(folder: Path, limits: Limits = Limits()) -> ScanSet:
 
 @dataclass
 class ScanRow:
-    """One scored scan."""
+    """One scored scan.
+
+    Attributes:
+        file: Its name in the upload.
+        truth: The class index its folder or CSV row gives.
+        predicted: The most probable class index; None when it could not be read.
+        probabilities: The model's uncalibrated probabilities, rounded.
+        confident: Whether the top calibrated probability reaches the threshold.
+        decision: What the app states about it (``model.decision``).
+        error: Why it could not be read, or None.
+    """
 
     file: str
     truth: int
     predicted: int | None = None
     probabilities: list[float] | None = None
     confident: bool = False
-    flagged: bool = False
+    decision: Decision | None = None
     error: str | None = None
+
+    @property
+    def flagged(self) -> bool:
+        """Whether it was stopped as unlike the training scans (gate or colour)."""
+        return self.decision is not None and self.decision.reason == UNLIKE_TRAINING
 
 
 @dataclass
@@ -276,7 +292,7 @@ def score(
             row.predicted = scan.analysis.predicted
             row.probabilities = [round(float(p), 5) for p in scan.analysis.uncalibrated]
             row.confident = scan.analysis.confident
-            row.flagged = scan.unreliable is not None
+            row.decision = scan.decision
         rows.append(row)
         if on_progress is not None:
             on_progress(index + 1, len(scans.names))
@@ -289,12 +305,13 @@ def score(
         if read
         else None
     )
+    reasons = [row.decision.reason for row in read]
     return OwnResult(
         rows=rows,
         metrics=metrics,
-        answered=sum(row.confident and not row.flagged for row in read),
-        abstained=sum(not row.confident and not row.flagged for row in read),
-        flagged=sum(row.flagged for row in read),
+        answered=reasons.count(CONFIDENT),
+        abstained=reasons.count(UNSURE),
+        flagged=reasons.count(UNLIKE_TRAINING),
         unreadable=len(rows) - len(read),
     )
 

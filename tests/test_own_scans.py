@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from model import evaluate, own_scans
-from model.cards import report_path
+from model.cards import card_path, read_json, report_path, write_json
 from model.inference import Classifier
 from model.own_scans import Limits, OwnScansError, read_files_with_csv, read_zip
 from model.registry import entry_for
@@ -121,3 +121,29 @@ def test_the_csv_has_a_row_per_scan(tiny_training_run, tiny_dataset, tmp_path):
     lines = own_scans.rows_csv(result, entry.card.classes).decode().splitlines()
     assert len(lines) == 1 + len(scans.names)
     assert result.unreadable == 1 and "not an image" in lines[-1]
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"ood_gate": {"threshold": 0.0}}, "flagged"),  # every score passes a gate at 0
+        ({"ood_gate": None, "low_confidence_threshold": 0.0}, "answered"),
+        ({"ood_gate": None, "low_confidence_threshold": 1.0}, "abstained"),
+        # The gate outranks the threshold: a scan unlike the training ones is never answered.
+        ({"ood_gate": {"threshold": 0.0}, "low_confidence_threshold": 0.0}, "flagged"),
+    ],
+)
+def test_the_counts_follow_the_decision_of_each_scan(
+    changes, expected, tiny_training_run, tiny_dataset, tmp_path
+):
+    weights = copy_model_files(tiny_training_run, tmp_path / "model")
+    card = read_json(card_path(weights))
+    for key, value in changes.items():
+        card[key] = {**card[key], **value} if isinstance(value, dict) else value
+    write_json(card_path(weights), card)
+    scans = own_scans.read_folder(tiny_dataset / "Testing")
+    result = own_scans.score(Classifier(entry_for(weights)), scans)
+    counts = {name: getattr(result, name) for name in ("answered", "abstained", "flagged")}
+    assert counts == {name: len(scans.names) if name == expected else 0 for name in counts}
+    stated = [row.decision.stated for row in result.rows]
+    assert (None not in stated) == (expected == "answered")
