@@ -58,7 +58,10 @@ def analyse_bytes(
     decoded = decode_upload(data)
     analysis = classifier.analyse(decoded.rgb, method, target)
     return ScanResult(
-        display=fit_within(model_frame(decoded.rgb, classifier.view), DISPLAY_MAX_SIDE),
+        # The head square the classifier cropped, not found a second time.
+        display=fit_within(
+            model_frame(decoded.rgb, classifier.view, analysis.head_box), DISPLAY_MAX_SIDE
+        ),
         kind=decoded.kind,
         analysis=analysis,
         # Colour first (plain to see), then the model's own gate.

@@ -16,7 +16,7 @@ from PIL import Image
 
 from model import gate
 from model.explain import DEFAULT_METHOD, Explainer, GradcamFunction, check_method
-from model.preprocessing import to_model_input
+from model.preprocessing import HeadBox, model_input_and_head_box
 from model.registry import ModelEntry, WeightsError, load_model
 from model.temperature import apply_temperature
 
@@ -38,6 +38,8 @@ class Analysis:
             None for a model without a gate.
         out_of_distribution: Whether the score passes the card's threshold: the
             image does not look like the scans the model was trained on.
+        head_box: For a "head" view model, the square (top, left, side) of the
+            image it was fed, for ``preprocessing.model_frame``; else None.
     """
 
     probabilities: np.ndarray
@@ -49,6 +51,7 @@ class Analysis:
     uncalibrated: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     ood_score: float | None = None
     out_of_distribution: bool = False
+    head_box: HeadBox | None = None
 
 
 class Classifier:
@@ -156,7 +159,7 @@ class Classifier:
 
         Returns:
             The analysis; its map has the model's input size and covers
-            ``preprocessing.model_frame(rgb, classifier.view)``.
+            ``preprocessing.model_frame(rgb, classifier.view, analysis.head_box)``.
 
         Raises:
             ValueError: If the method or the target class is unknown.
@@ -167,7 +170,7 @@ class Classifier:
                 f"Class {target} does not exist; choose 0 to {len(self.class_names) - 1} "
                 f"({', '.join(self.class_names)})."
             )
-        image = to_model_input(Image.fromarray(rgb), self.size, self.view)  # (size, size, 3)
+        image, head_box = model_input_and_head_box(Image.fromarray(rgb), self.size, self.view)
         # One compiled forward pass gives the probabilities, the Grad-CAM map and
         # the pooled features the gate scores.
         uncalibrated, cam, explained, pooled = self.gradcam.with_features(image, target)
@@ -186,4 +189,5 @@ class Classifier:
             uncalibrated=uncalibrated,
             ood_score=ood_score,
             out_of_distribution=ood_score is not None and ood_score > self.gate_threshold,
+            head_box=head_box,
         )

@@ -78,6 +78,10 @@ def grey_levels(image: Image.Image) -> np.ndarray:
     return np.clip((values - low) * scale, 0, 255).round().astype(np.uint8)
 
 
+# The square around the head, as (top, left, side) in pixels (``head_box``).
+HeadBox = tuple[int, int, int]
+
+
 def to_model_input(image: Image.Image, size: int, view: str = DEFAULT_VIEW) -> np.ndarray:
     """Returns the model input for one image.
 
@@ -89,18 +93,37 @@ def to_model_input(image: Image.Image, size: int, view: str = DEFAULT_VIEW) -> n
     Returns:
         uint8 array of shape (size, size, 3), raw 0-255 RGB values.
     """
+    return model_input_and_head_box(image, size, view)[0]
+
+
+def model_input_and_head_box(
+    image: Image.Image, size: int, view: str = DEFAULT_VIEW
+) -> tuple[np.ndarray, HeadBox | None]:
+    """The model input for one image, and the head square it was cropped to.
+
+    Args:
+        image: A decoded Pillow image of any mode and size.
+        size: The model's square input size in pixels.
+        view: One of ``INPUT_VIEWS``, from the model card.
+
+    Returns:
+        (uint8 (size, size, 3) raw 0-255 RGB values; for the "head" view the
+        ``head_box`` of the image, which ``model_frame`` crops, else None).
+    """
     if view == "grey":
         rgb = Image.fromarray(grey_levels(image)).convert("RGB")
     else:
         rgb = to_rgb(image)
+    box = None
     if view == "head":
-        gray = normalise_intensity(crop_to_head(np.asarray(rgb.convert("L"))))
-        rgb = Image.fromarray(gray).convert("RGB")
+        gray = np.asarray(rgb.convert("L"))
+        box = head_box(gray)
+        rgb = Image.fromarray(normalise_intensity(crop_square(gray, *box))).convert("RGB")
     elif view not in INPUT_VIEWS:
         raise ValueError(f"Unknown input view {view!r}; use one of {', '.join(INPUT_VIEWS)}.")
     if rgb.size != (size, size):
         rgb = rgb.resize((size, size), RESAMPLE)
-    return np.asarray(rgb, dtype=np.uint8)
+    return np.asarray(rgb, dtype=np.uint8), box
 
 
 def load_model_input(path: Path, size: int, view: str = DEFAULT_VIEW) -> np.ndarray:
@@ -110,20 +133,25 @@ def load_model_input(path: Path, size: int, view: str = DEFAULT_VIEW) -> np.ndar
         return to_model_input(image, size, view)
 
 
-def model_frame(rgb: np.ndarray, view: str = DEFAULT_VIEW) -> np.ndarray:
+def model_frame(
+    rgb: np.ndarray, view: str = DEFAULT_VIEW, box: HeadBox | None = None
+) -> np.ndarray:
     """The part of an image the model sees, in the original colours, for overlays.
 
     Args:
         rgb: uint8 (height, width, 3).
         view: One of ``INPUT_VIEWS``.
+        box: For "head", the square already found for the model input
+            (``model_input_and_head_box``); None finds it here.
 
     Returns:
         uint8 (h, w, 3): the image itself, or the square head crop for "head".
     """
     if view != "head":
         return rgb
-    top, left, side = head_box(np.asarray(Image.fromarray(rgb).convert("L")))
-    return crop_square(rgb, top, left, side)
+    if box is None:
+        box = head_box(np.asarray(Image.fromarray(rgb).convert("L")))
+    return crop_square(rgb, *box)
 
 
 # Source-invariant view of a scan (issue 4): framing and intensity differ between

@@ -4,7 +4,9 @@ from PIL import Image
 
 from model.preprocessing import (
     crop_to_head,
+    head_box,
     model_frame,
+    model_input_and_head_box,
     normalise_intensity,
     to_model_input,
     to_rgb,
@@ -116,6 +118,17 @@ def test_model_frame_is_the_head_crop_in_the_original_colours():
     frame = model_frame(rgb, "head")
     np.testing.assert_array_equal(frame[..., 0], crop_to_head(gray))
     assert model_frame(rgb, "full") is rgb
+
+
+@pytest.mark.parametrize("view", ["full", "grey", "head"])
+def test_the_model_input_comes_with_the_head_square_it_was_cropped_to(view):
+    gray = np.pad(synthetic_head(), 40)
+    rgb = np.stack([gray, gray // 2, gray // 3], axis=-1)
+    image = Image.fromarray(rgb)
+    model_input, box = model_input_and_head_box(image, 32, view)
+    np.testing.assert_array_equal(model_input, to_model_input(image, 32, view))
+    assert box == (head_box(np.asarray(image.convert("L"))) if view == "head" else None)
+    np.testing.assert_array_equal(model_frame(rgb, view, box), model_frame(rgb, view))
 
 
 def test_an_unknown_view_is_refused_with_the_choices():
