@@ -57,6 +57,12 @@ def synthetic_scan(class_index: int, variant: int, size: int = 48) -> np.ndarray
     return np.clip(head, 0, 255).astype(np.uint8)
 
 
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Softmax over the last axis of (N, classes) logits."""
+    exponentials = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return exponentials / exponentials.sum(axis=1, keepdims=True)
+
+
 MODES = ("L", "RGB", "RGBA", "P")
 
 

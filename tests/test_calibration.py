@@ -7,11 +7,7 @@ from model import calibration
 from model.metrics import expected_calibration_error
 from model.temperature import apply_temperature
 from model.threshold import answered_at
-
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    exponentials = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return exponentials / exponentials.sum(axis=1, keepdims=True)
+from tests.conftest import softmax
 
 
 def calibrated_sample(images: int = 20000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -65,18 +61,6 @@ def test_a_few_certain_mistakes_do_not_soften_every_answer():
 def test_an_unknown_loss_is_refused():
     with pytest.raises(ValueError, match="loss must be one of"):
         calibration.fit_temperature(np.eye(4), np.arange(4), "hinge")
-
-
-def test_apply_temperature_keeps_the_ranking_and_sums_to_one():
-    probabilities = softmax(np.random.default_rng(1).normal(0, 3.0, (50, 4)))
-    for temperature in (0.5, 1.0, 2.5):
-        scaled = apply_temperature(probabilities, temperature)
-        assert scaled.dtype == np.float32 and scaled.shape == probabilities.shape
-        np.testing.assert_allclose(scaled.sum(axis=1), 1.0, atol=1e-6)
-        np.testing.assert_array_equal(scaled.argmax(axis=1), probabilities.argmax(axis=1))
-    np.testing.assert_allclose(apply_temperature(probabilities, 1.0), probabilities, atol=1e-6)
-    softer = apply_temperature(probabilities, 2.0).max(axis=1)
-    assert (softer <= probabilities.max(axis=1) + 1e-6).all()
 
 
 def test_calibration_fields_choose_the_threshold_on_calibrated_probabilities():
