@@ -27,6 +27,7 @@ from PIL import Image
 from model.cards import ModelCard
 from model.config import CLASS_LABELS, INTENDED_USE, class_label
 from model.decision import EXPERT_REVIEW, UNLIKE_TRAINING, UNSURE, Decision
+from model.formatting import probability_text
 from model.overlay import DEFAULT_COLORMAP, legend
 
 if TYPE_CHECKING:  # importing the analysis path would load TensorFlow
@@ -78,8 +79,13 @@ def printable(text: str, max_chars: int | None = None) -> str:
 
 
 def percent(value: float) -> str:
-    """0.9312 -> '93.1 %'."""
+    """0.9312 -> '93.1 %' (a measured rate, e.g. precision or recall)."""
     return f"{100 * float(value):.1f} %"
+
+
+def probability(value: float) -> str:
+    """0.9312 -> '93.1 %'; never '100.0 %' or '0.0 %' (``model.formatting``)."""
+    return probability_text(value, unit=" %")
 
 
 def decision_text(decision: Decision, class_names: Sequence[str], threshold: float) -> str:
@@ -93,15 +99,15 @@ def decision_text(decision: Decision, class_names: Sequence[str], threshold: flo
     Returns:
         ``"Glioma · 93.1 %"`` or a ``"Needs expert review: ..."`` sentence that names no class.
     """
-    probability = percent(decision.probability)
+    top = probability(decision.probability)
     if decision.reason == UNLIKE_TRAINING:
         return f"{EXPERT_REVIEW}: the image does not look like the scans the model knows"
     if decision.reason == UNSURE:
         return (
-            f"{EXPERT_REVIEW}: the model is unsure (top probability {probability} "
+            f"{EXPERT_REVIEW}: the model is unsure (top probability {top} "
             f"below threshold {percent(threshold)})"
         )
-    return f"{class_label(class_names[decision.top])} · {probability}"
+    return f"{class_label(class_names[decision.top])} · {top}"
 
 
 def _fitted_size(image: np.ndarray) -> tuple[float, float]:
@@ -167,9 +173,9 @@ def _draw_probabilities(
     ) as table:
         table.row(headings)
         for index, name in enumerate(class_names):
-            cells = [class_label(name), percent(probabilities[index])]
+            cells = [class_label(name), probability(probabilities[index])]
             if uncalibrated is not None:
-                cells.append(percent(uncalibrated[index]))
+                cells.append(probability(uncalibrated[index]))
             table.row(cells, style=FontFace(emphasis="BOLD") if index == top else None)
 
 

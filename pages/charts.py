@@ -4,6 +4,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from model import config
+from model.formatting import probability_text
 
 MODEL_COLOURS = {"resnet50": "#1f77b4", "baseline": "#ff7f0e"}
 
@@ -31,12 +32,13 @@ def probability_bars(probabilities, class_names, threshold: float | None = None)
             y=[class_label(n) for n in class_names],
             orientation="h",
             marker_color=colours,
-            text=[f"{p:.1%}" for p in probabilities],
+            text=[probability_text(p) for p in probabilities],
             textposition="auto",
         )
     )
     if threshold is not None:
-        figure.add_vline(x=threshold, line_dash="dot", line_color="#555")
+        # Under the bars, so it never crosses a bar's value label.
+        figure.add_vline(x=threshold, line_dash="dot", line_color="#555", layer="below")
         figure.add_annotation(
             x=threshold,
             y=1.0,
