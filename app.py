@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from model.caveats import sidebar_line
 from model.config import EXPLANATION_METHODS, SHORT_INTENDED_USE
 from model.overlay import COLORMAPS
 from pages.common import (
@@ -40,6 +41,10 @@ with st.sidebar:
             help="Every model in model/weights/. The ResNet50 is the main model; "
             "Compare models has their numbers on Kaggle and on other hospitals' scans.",
         )
+        chosen = next((e for e in models if e.name == st.session_state[SIDEBAR_WEIGHTS]), None)
+        figures = sidebar_line(chosen.report()) if chosen else None
+        if figures:
+            st.caption(figures)
     st.radio(
         "Explanation",
         options=list(EXPLANATION_METHODS),

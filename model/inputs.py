@@ -16,6 +16,10 @@ from model.preprocessing import to_rgb
 
 MAX_UPLOAD_MEGABYTES = 25
 MAX_UPLOAD_BYTES = MAX_UPLOAD_MEGABYTES * 1024 * 1024
+# The browser lets files up to this size through (.streamlit/config.toml
+# maxUploadSize), so a file over MAX_UPLOAD_MEGABYTES reaches this module and gets
+# a message naming its size; only files over this size are stopped by the browser.
+BROWSER_UPLOAD_MEGABYTES = 4 * MAX_UPLOAD_MEGABYTES
 MAX_PIXELS = 50_000_000  # about 7000 x 7000
 MIN_SIDE = 32
 MAX_ASPECT_RATIO = 4.0
@@ -101,8 +105,8 @@ def _decode(data: bytes) -> DecodedImage:
         raise InputError("The file is empty.")
     if len(data) > MAX_UPLOAD_BYTES:
         raise InputError(
-            f"The file is larger than {MAX_UPLOAD_MEGABYTES} MB. Export the slice as a "
-            "smaller JPEG or PNG."
+            f"The file is {len(data) / 1024 / 1024:.1f} MB: larger than {MAX_UPLOAD_MEGABYTES} "
+            "MB, the limit for one file. Export the slice as a smaller JPEG or PNG."
         )
     if is_dicom(data):
         return decode_dicom(data)

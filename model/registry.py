@@ -62,12 +62,13 @@ class ModelEntry:
 
     @property
     def label(self) -> str:
-        """The name a selector shows: the title only.
+        """The name a selector shows: the title, "(main)" for the main model.
 
-        A single accuracy there would mislead: the models score very differently
-        on Kaggle and on other hospitals' scans (the compare page has both).
+        No accuracy: a single one would mislead, as the models score very
+        differently on Kaggle and on other hospitals' scans (the sidebar shows
+        both under the selector).
         """
-        return self.title
+        return f"{self.title} (main)" if self.name == PREFERRED_ORDER[0] else self.title
 
     def report(self) -> dict | None:
         """Returns the evaluation report, or None when the model was never evaluated."""

@@ -15,8 +15,10 @@ from PIL import Image
 
 from model import config, report_pdf
 from model.cards import report_path
+from model.caveats import other_hospitals_caveat
 from model.decision import CONFIDENT, EXPERT_REVIEW, UNLIKE_TRAINING, Decision
-from model.inputs import MAX_UPLOAD_MEGABYTES, InputError
+from model.formatting import probability_text
+from model.inputs import BROWSER_UPLOAD_MEGABYTES, MAX_UPLOAD_MEGABYTES, InputError
 from model.overlay import DEFAULT_COLORMAP, legend, overlay
 from model.registry import ModelEntry, WeightsError
 from pages import charts
@@ -39,6 +41,7 @@ if TYPE_CHECKING:  # TensorFlow loads with the first model, after the page is dr
 
 SAMPLES_DIR = config.SAMPLES_DIR
 SAMPLE_KEY = "predict_sample"
+SAMPLE_UPLOADS_KEY = "predict_sample_uploads"  # the uploads present when a sample was clicked
 SAMPLE_PREFIX = "sample: "
 TARGET_KEY = "predict_target"
 ALL_MODELS_KEY = "predict_all_models"
@@ -47,35 +50,29 @@ FULL_RESULTS_UP_TO = 5  # more files than this: one collapsed section per file
 COMPARE_IMAGE_WIDTH = 360  # pixels: each model's heatmap in the side-by-side comparison
 
 
-def other_hospitals_line() -> str:
+def other_hospitals_line() -> str | None:
     """What the selected model scores on other hospitals' scans, read from its report."""
     entry = selected_entry()
     path = report_path(entry.weights) if entry else None
     if path is None or not path.exists():
-        return ""
-    result = read_report(str(entry.weights), path.stat().st_mtime)["splits"].get("radiopaedia_eval")
-    if not result:
-        return ""
-    return (
-        f" On Radiopaedia cases from other hospitals that it never saw, this model is right "
-        f"{result['accuracy']:.0%} of the time and finds {result['tumour_sensitivity']:.0%} "
-        "of tumours, so a confident answer can still be wrong (see Compare models)."
-    )
+        return None
+    return other_hospitals_caveat(read_report(str(entry.weights), path.stat().st_mtime))
 
 
 st.title("Classify a brain MRI slice")
 st.caption(
     "Glioma, meningioma, pituitary tumour or no tumour, with the model's confidence and "
-    f"a heatmap of where it looked. {config.SHORT_INTENDED_USE}" + other_hospitals_line()
+    f"a heatmap of where it looked. {config.SHORT_INTENDED_USE}"
 )
 
 uploads = st.file_uploader(
-    "Drag in one or more MRI slices",
+    f"Drag in one or more MRI slices (up to {MAX_UPLOAD_MEGABYTES} MB each)",
     type=None,  # the type is read from the content: DICOM files often have no extension
-    help=f"JPEG, PNG, BMP, TIFF, WebP, GIF or DICOM, up to {MAX_UPLOAD_MEGABYTES} MB each.",
+    help=f"JPEG, PNG, BMP, TIFF, WebP, GIF or DICOM, up to {MAX_UPLOAD_MEGABYTES} MB each. "
+    f"The browser itself refuses files over {BROWSER_UPLOAD_MEGABYTES} MB.",
     accept_multiple_files=True,
     key="predict_uploads",
-    max_upload_size=MAX_UPLOAD_MEGABYTES,
+    max_upload_size=BROWSER_UPLOAD_MEGABYTES,  # larger files get the app's own message
 )
 SAMPLES_TEXT = (
     "No scan at hand? Try a sample from the Kaggle leak-free test set "
@@ -94,20 +91,27 @@ for column, sample in zip(samples_area.columns(4), sorted(SAMPLES_DIR.glob("*.jp
         st.session_state[SAMPLE_KEY] = sample.name
         sample_clicked = True
 
+upload_ids = [upload.file_id for upload in uploads or []]
+if sample_clicked:
+    st.session_state[SAMPLE_UPLOADS_KEY] = upload_ids
 items = [(upload.name, upload.getvalue()) for upload in uploads or []]
-if items and sample_clicked:
-    st.info("Remove the uploaded files (× on each) to see the sample; they come first.")
-if not items and st.session_state.get(SAMPLE_KEY):
-    sample = SAMPLES_DIR / st.session_state[SAMPLE_KEY]
-    items = [(f"{SAMPLE_PREFIX}{sample.name}", sample.read_bytes())]
+# A sample shows when no file is uploaded, or when it was clicked after the last
+# upload (it then comes first); uploading new files puts it away.
+chosen_sample = st.session_state.get(SAMPLE_KEY)
+if chosen_sample and (not items or st.session_state.get(SAMPLE_UPLOADS_KEY) == upload_ids):
+    sample = SAMPLES_DIR / chosen_sample
+    items = [(f"{SAMPLE_PREFIX}{sample.name}", sample.read_bytes()), *items]
+status = st.empty()  # what the page is doing, until the results replace it
 if not items:
-    st.info(
+    status.info(
         "Upload a JPEG, PNG, BMP, TIFF, WebP, GIF or DICOM file of one axial, coronal or "
         "sagittal slice, or click a sample above."
     )
     st.stop()
 
-classifier = selected_classifier()
+with status:  # the loader's spinner replaces the last run's page in this slot
+    classifier = selected_classifier()
+status.empty()
 method = st.session_state.get(SIDEBAR_METHOD, "Grad-CAM")
 opacity = st.session_state.get(SIDEBAR_OPACITY, 0.45)
 colormap = st.session_state.get(SIDEBAR_COLORMAP, DEFAULT_COLORMAP)
@@ -161,7 +165,7 @@ def report_builder(name: str, result: ScanResult, blended) -> Callable[[], bytes
         classifier.entry.card,
         blended,
         colormap=colormap,
-        caveat=other_hospitals_line().strip() or None,
+        caveat=other_hospitals_line(),
     )
 
 
@@ -198,16 +202,14 @@ def pointing_line(model: Classifier, method_name: str) -> str | None:
 
 
 def show_decision(result: ScanResult) -> None:
+    """The answer, then why there is none (gate or threshold), then the model's caveat."""
     verdict = scan_decision(result)
     if verdict.reason == UNLIKE_TRAINING:
         st.subheader(f"{EXPERT_REVIEW} · this image is unlike the training scans")
         st.warning(result.unreliable)
     elif verdict.reason == CONFIDENT:
         label = charts.class_label(classifier.class_names[verdict.top])
-        st.subheader(f"{label} · {verdict.probability:.1%}")
-        caveat = other_hospitals_line().strip()
-        if caveat:  # a confident answer is not a proof: say how often it is wrong elsewhere
-            st.caption(caveat)
+        st.subheader(f"{label} · {probability_text(verdict.probability)}")
     else:
         st.subheader(f"{EXPERT_REVIEW} · the model is unsure")
         reached = classifier.low_confidence.get("accuracy")
@@ -218,11 +220,14 @@ def show_decision(result: ScanResult) -> None:
             else ""
         )
         st.warning(
-            f"The model's top probability ({verdict.probability:.1%}) is below its threshold of "
-            f"{classifier.low_confidence_threshold:.0%}, so it names no class.{evidence} "
-            "This scan needs review by a qualified reader; the numbers beside the heatmap "
-            "are not a diagnosis."
+            f"The model's top probability ({probability_text(verdict.probability)}) is below "
+            f"its threshold of {classifier.low_confidence_threshold:.0%}, so it names no "
+            f"class.{evidence} This scan needs review by a qualified reader; the numbers "
+            "beside the heatmap are not a diagnosis."
         )
+    caveat = other_hospitals_line()
+    if caveat:  # every answer is an estimate: say how often it is wrong elsewhere
+        st.caption(caveat)
 
 
 def show_result(name: str, result: ScanResult, key: str) -> Callable[[], bytes]:
@@ -319,7 +324,7 @@ def agreement_line(outcomes: list[tuple[ModelEntry, Classifier, ScanResult]]) ->
         analysis = result.analysis
         probability = float(analysis.probabilities[analysis.predicted])
         said.append(
-            f"{entry.title} says {label} ({probability:.1%})"
+            f"{entry.title} says {label} ({probability_text(probability)})"
             if label
             else f"{entry.title} is unsure (needs expert review)"
         )
@@ -338,10 +343,10 @@ def show_every_model(sha256: str, data: bytes) -> None:
         label = decision(model, result)
         column.markdown(f"**{plain(entry.title)}**")
         if label:
-            column.markdown(f"{plain(label)} · {confidence:.1%}")
+            column.markdown(f"{plain(label)} · {probability_text(confidence)}")
         else:
             column.markdown(
-                f"{EXPERT_REVIEW} (top probability {confidence:.1%}, "
+                f"{EXPERT_REVIEW} (top probability {probability_text(confidence)}, "
                 f"needs {model.low_confidence_threshold:.0%})"
             )
         blended = overlay(result.display, analysis.cam, opacity, colormap)
@@ -351,31 +356,61 @@ def show_every_model(sha256: str, data: bytes) -> None:
 
 
 def decision_text(result: ScanResult | None, error: str | None) -> str:
-    """One scan's outcome in a few words, for the batch table and the section titles."""
+    """One scan's outcome in a few words, for the section titles."""
     if error:
-        return f"not analysed: {error}"
+        return "not analysed"
     verdict = scan_decision(result)
+    top = charts.class_label(classifier.class_names[verdict.top])
     if verdict.stated is None:
-        return f"{EXPERT_REVIEW.lower()} ({verdict.reason})"
-    label = charts.class_label(classifier.class_names[verdict.top])
-    return f"{label} · {verdict.probability:.1%}"
+        return (
+            f"{EXPERT_REVIEW.lower()} ({verdict.reason}; most probable {top}, "
+            f"{probability_text(verdict.probability)})"
+        )
+    return f"{top} · {probability_text(verdict.probability)}"
+
+
+def table_columns() -> list[str]:
+    """The batch table's columns (the CSV's too): one fact each."""
+    labels = [charts.class_label(name) for name in classifier.class_names]
+    return ["file", "class", "confidence", "decision", "reason", *labels, "report", "caveat"]
+
+
+def sample_truth_line(name: str, result: ScanResult | None) -> str:
+    """A sample's true class and whether the model got it right."""
+    truth_name = Path(name.removeprefix(SAMPLE_PREFIX)).stem
+    line = f"Sample scan, true class (the dataset's label): {charts.class_label(truth_name)}."
+    if result is None:
+        return line
+    stated = scan_decision(result).stated
+    if stated is None:
+        return line + " The model names no class for it (needs expert review)."
+    if classifier.class_names[stated] == truth_name:
+        return line + " The model got it right."
+    return line + " The model got it wrong."
 
 
 def table_row(name: str, result: ScanResult | None, error: str | None, report_name: str) -> dict:
-    """One row of the batch table: the decision first, then the numbers behind it."""
-    row = {"file": name, "decision": decision_text(result, error)}
+    """One row of the batch table: one column per fact, the answer first."""
+    row = dict.fromkeys(table_columns(), "")
+    row["file"] = name
     if result is None:
+        row["decision"] = "not analysed"
+        row["reason"] = error or ""
         return row
-    analysis = result.analysis
-    row["most probable"] = charts.class_label(classifier.class_names[analysis.predicted])
-    row["unlike training scans"] = bool(result.unreliable)
+    verdict = scan_decision(result)
+    top = charts.class_label(classifier.class_names[verdict.top])
+    row["class"] = top if verdict.stated is not None else f"none (most probable: {top})"
+    row["confidence"] = probability_text(verdict.probability)
+    row["decision"] = "answered" if verdict.stated is not None else EXPERT_REVIEW.lower()
+    row["reason"] = "" if verdict.reason == CONFIDENT else verdict.reason
     row.update(
         {
-            charts.class_label(c): round(float(p), 4)
-            for c, p in zip(classifier.class_names, analysis.probabilities)
+            charts.class_label(c): probability_text(p)
+            for c, p in zip(classifier.class_names, result.analysis.probabilities)
         }
     )
     row["report"] = report_name
+    row["caveat"] = other_hospitals_line() or ""
     return row
 
 
@@ -407,8 +442,7 @@ for index, (name, sha256, data, result, error) in enumerate(results):
     with container:
         st.markdown(f"**{plain(name)}**")
         if name.startswith(SAMPLE_PREFIX):
-            truth = charts.class_label(Path(name.removeprefix(SAMPLE_PREFIX)).stem)
-            st.caption(f"True class of this sample (from the dataset's label): {truth}.")
+            st.caption(sample_truth_line(name, result))
         if error:
             st.error(f"{plain(name)} could not be analysed: {error}")
         else:
@@ -425,8 +459,21 @@ for index, (name, sha256, data, result, error) in enumerate(results):
 if table_slot is not None:
     with table_slot:
         st.subheader("All results")
-        table = pd.DataFrame(rows)
-        st.dataframe(table, hide_index=True, key="predict_table", width="stretch")
+        table = pd.DataFrame(rows, columns=table_columns())
+        caveat = other_hospitals_line()
+        if caveat:
+            st.caption(caveat)
+        st.dataframe(
+            table,
+            hide_index=True,
+            key="predict_table",
+            width="stretch",
+            column_order=[column for column in table.columns if column != "caveat"],
+            column_config={
+                "file": st.column_config.TextColumn(width="medium"),
+                "reason": st.column_config.TextColumn(width="large"),
+            },
+        )
         rows_csv = table.to_csv(index=False).encode()
         csv_column, zip_column = st.columns(2)
         csv_column.download_button(

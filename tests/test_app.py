@@ -1,5 +1,6 @@
 """Real Streamlit runs of the app with AppTest, against the shipped models."""
 
+import ast
 import io
 import json
 import zipfile
@@ -16,6 +17,7 @@ from model import config
 from model.report_pdf import CSV_NAME
 from tests.conftest import (
     KNOWN_MISSES,
+    PROJECT_ROOT,
     SAMPLES_DIR,
     SHIPPED,
     assert_no_exception,
@@ -122,9 +124,16 @@ def test_several_files_give_a_table_and_a_csv():
     assert_no_exception(app)
     table = app.dataframe[0].value  # the results table
     assert list(table["file"]) == [name for name, _, _ in files]
-    assert list(table["decision"])[-1].startswith("not analysed: ")
-    assert "not an image we can read" in list(table["decision"])[-1]  # the reason, not None
+    failed = table.iloc[-1]
+    assert failed["decision"] == "not analysed"
+    assert "not an image we can read" in failed["reason"]  # the reason, not None
+    assert failed["class"] == failed["confidence"] == ""
     assert "not an image we can read" in app.error[0].value
+    answered = table[table["decision"] == "answered"]
+    assert len(answered) and (answered["confidence"].str.endswith("%")).all()
+    shown = table[["No tumour", "Glioma", "Meningioma", "Pituitary tumour"]].to_numpy().ravel()
+    assert not {"100.0%", "0.0%"} & set(shown)  # never shown as certain
+    assert "caveat" in table.columns  # in the CSV, shown once above the table
     assert any(b.label == "Download results (CSV)" for b in app.get("download_button"))
 
 
@@ -132,11 +141,76 @@ def test_compare_page_shows_the_numbers_of_the_reports():
     app = fresh_app()
     app.switch_page("pages/compare.py").run()
     assert_no_exception(app)
-    table = app.dataframe[0].value.set_index("")  # the headline table: a column per model
+    # The test-set selector sits under the title, before any section, on the clean subset.
+    order = [type(node).__name__ for node in app.main]
+    assert order.index("Radio") < order.index("Subheader")
+    assert app.radio(key="compare_split").value == "leak_free"
+    # The headline: the other-hospital number beside the clean Kaggle number.
+    headline = app.dataframe[0].value.set_index("model")
+    assert list(headline.columns) == ["Kaggle leak-free", "Other hospitals"]
     for entry in SHIPPED.values():
-        accuracy = entry.report()["splits"]["leak_free"]["accuracy"]
-        column = entry.title
-        assert table.loc["Kaggle leak-free accuracy", column] == f"{accuracy:.1%}"
+        splits = entry.report()["splits"]
+        row = headline.loc[entry.title]
+        assert row["Kaggle leak-free"] == f"{splits['leak_free']['accuracy']:.1%}"
+        assert row["Other hospitals"] == f"{splits['radiopaedia_eval']['accuracy']:.1%}"
+
+
+def test_the_compare_selector_switches_every_detail_to_its_test_set():
+    app = fresh_app()
+    app.switch_page("pages/compare.py").run()
+    app.radio(key="compare_split").set_value("radiopaedia_eval").run()
+    assert_no_exception(app)
+    assert "On the other-hospital scans" in [s.value for s in app.subheader]
+    table = app.dataframe[1].value.set_index("")  # the chosen set's numbers, a column per model
+    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in app.get("plotly_chart")]
+    assert "Recall per class · Other hospitals" in titles
+    assert "Reliability diagram · Other hospitals" in titles
+    for entry in SHIPPED.values():
+        result = entry.report()["splits"]["radiopaedia_eval"]
+        assert table.loc["accuracy", entry.title] == f"{result['accuracy']:.1%}"
+        assert table.loc["scans", entry.title] == str(result["images"])
+    # The model blocks speak plain words; the recipe and the layer stay in the card.
+    text = " ".join(m.value for m in app.markdown)
+    assert "Where it fails:" in text
+    assert not any(word in text for word in ("Recipe", "Heatmap layer", "conv5_block3_out"))
+
+
+def string_literals(path) -> list[str]:
+    """The text of every string literal of a Python file, f-string format specs left out."""
+    tree = ast.parse(path.read_text())
+    specs = {
+        id(part)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FormattedValue) and node.format_spec
+        for part in ast.walk(node.format_spec)
+    }
+    return [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in specs
+    ]
+
+
+def test_the_about_page_types_no_number_and_reads_every_figure_from_the_cards():
+    typed = [text for text in string_literals(PROJECT_ROOT / "pages" / "about.py")
+             if any(character.isdigit() for character in text)]  # fmt: skip
+    assert not typed
+    app = fresh_app()
+    app.switch_page("pages/about.py").run()
+    assert_no_exception(app)
+    text = " ".join(m.value for m in app.markdown)
+    for entry in SHIPPED.values():
+        card = entry.card
+        assert f"{card.metrics['radiopaedia_eval']['accuracy']:.1%}" in text
+        assert f"{card.metrics['leak_free']['accuracy']:.1%}" in text
+        for counts in card.data["sources"].values():
+            assert f"{counts['train']} " in text
+        assert card.licence in text
+    assert "### What to do with the answer" in text
+    assert "docs/training.md" in text
+    # Written for users, not as a training log.
+    for log_word in ("python -m", "model.dedup", "shortcut_probe", "epochs", "in its card"):
+        assert log_word not in text
 
 
 def test_the_toggle_shows_every_model_and_whether_they_agree():
@@ -205,8 +279,28 @@ def test_a_failed_only_file_shows_no_heatmap_controls():
     assert not [t for t in app.toggle if t.label == "Compare every model on this scan"]
 
 
-def test_a_sample_names_its_true_class():
-    app = fresh_app(predict_sample="notumor.jpg")
+def test_a_sample_names_its_true_class_and_whether_the_model_got_it():
+    app = fresh_app(predict_sample="pituitary.jpg")
     assert_no_exception(app)
-    assert any("True class of this sample" in c.value and "No tumour" in c.value
-               for c in app.caption)  # fmt: skip
+    assert any(
+        "true class (the dataset's label): Pituitary tumour" in c.value
+        and "The model got it right." in c.value
+        for c in app.caption
+    )
+
+
+def test_clicking_a_sample_while_files_are_uploaded_shows_the_sample_first():
+    app = fresh_app()
+    upload = ("upload.jpg", (SAMPLES_DIR / "glioma.jpg").read_bytes(), "image/jpeg")
+    app.file_uploader(key="predict_uploads").set_value([upload]).run()
+    app.button(key="predict_sample_pituitary").click().run()
+    assert_no_exception(app)
+    table = app.dataframe[0].value
+    assert list(table["file"]) == ["sample: pituitary.jpg", "upload.jpg"]
+
+
+def test_every_answer_carries_the_other_hospitals_caveat_and_the_sidebar_both_figures():
+    app = fresh_app(predict_sample="glioma.jpg")
+    assert_no_exception(app)
+    assert any("this model is right" in c.value for c in app.main.caption)
+    assert any("of other hospitals' scans" in c.value for c in app.sidebar.caption)

@@ -64,3 +64,13 @@ def test_an_unforeseen_decoder_failure_still_gets_a_plain_message(monkeypatch):
     monkeypatch.setattr(inputs, "to_rgb", broken_decoder)
     with pytest.raises(InputError, match="could not be read as an image"):
         decode_upload(encoded(SCAN, "PNG"))
+
+
+def test_the_browser_lets_over_limit_files_through_so_the_app_can_name_their_size():
+    import tomllib
+
+    from model.config import PROJECT_ROOT
+    from model.inputs import BROWSER_UPLOAD_MEGABYTES, MAX_UPLOAD_MEGABYTES
+
+    settings = tomllib.loads((PROJECT_ROOT / ".streamlit" / "config.toml").read_text())
+    assert settings["server"]["maxUploadSize"] == BROWSER_UPLOAD_MEGABYTES > MAX_UPLOAD_MEGABYTES
