@@ -1,69 +1,72 @@
 """Compare models: numbers read from the committed reports, never recomputed here."""
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
+from model import summaries
 from model.cards import report_path
 from model.config import CLASS_NAMES
-from model.summaries import gate_figures, localisation_rows, training_images_text
 from model.threshold import TARGET_ACCURACY
 from pages import charts
 from pages.common import read_benchmark, read_history, read_report, registered_models
 
-SPLITS = {
-    "leak_free": "Kaggle leak-free subset (no near-copy in training)",
-    "radiopaedia_eval": "Radiopaedia cases not seen in training (other hospitals, 3 classes)",
-    "official": "Kaggle official test split (about a third are near-copies of training images)",
-    "external": "All Radiopaedia developer cases (includes cases used in training)",
-}
-
 TABLE_ROW_PIXELS = 35  # Streamlit's dataframe row height
+NO_LICENCE_LIMIT = "trained on public-domain (CC0) images only."
+PLAIN_CHART = {"displayModeBar": False}
+# A legend under the plot leaves the plot the whole width of a phone.
+LEGEND_BELOW = {"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0}
+# Beside a short title: a legend that leaves the axis titles alone.
+LEGEND_ABOVE = {"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "right", "x": 1}
 
-SHORT_SPLIT_NAMES = {
-    "leak_free": "Kaggle leak-free",
-    "radiopaedia_eval": "Other hospitals",
-    "official": "Kaggle official*",
-}
 
-
-def abstention_summary(entry, leak_free: dict) -> str:
-    """Plain words: what a model's threshold reaches on validation and on leak-free scans."""
-    name, card = entry.title, entry.card
-    validation = card.low_confidence or {}
-    tested = leak_free.get("abstention")
-    if card.temperature is None or not validation or not tested:
-        return (
-            f"**{name}**: not calibrated yet; run `python -m model.calibrate --weights "
-            f"model/weights/{entry.weights.name}`."
-        )
-    validation_images = (card.validation or {}).get("images", "")
-    text = (
-        f"**{name}** (temperature {card.temperature:.2f}): below "
-        f"{tested['threshold']:.0%} confidence the app asks for expert review. On the "
-        f"{validation_images} validation scans it then answers "
-        f"{validation['coverage']:.0%} with {validation['accuracy']:.1%} accuracy"
+def show_table(rows: list[dict], key: str) -> None:
+    """A table with every row shown (no inner vertical scrolling); it scrolls sideways
+    inside itself only where the screen is narrower than its columns."""
+    st.dataframe(
+        pd.DataFrame(rows),
+        hide_index=True,
+        key=key,
+        height=TABLE_ROW_PIXELS * (len(rows) + 1) + 3,
     )
-    if tested["accuracy"] is None:
-        text += f"; on the {leak_free['images']} leak-free test scans it answers none."
-    else:
-        text += (
-            f"; on the {leak_free['images']} leak-free test scans it answers "
-            f"{tested['coverage']:.0%} with {tested['accuracy']:.1%} accuracy."
+
+
+def reliability_figure(calibrations: dict[str, dict], names: dict[str, str], title: str):
+    """The reliability diagram: bins with enough images joined by a line, the rest hollow."""
+    full = {
+        name: {**block, "reliability": summaries.reliability_bins(block["reliability"])[0]}
+        for name, block in calibrations.items()
+    }
+    figure = charts.reliability_diagram(full, names, title)
+    for name, block in calibrations.items():
+        sparse = summaries.reliability_bins(block["reliability"])[1]
+        if not sparse["count"]:
+            continue
+        figure.add_trace(
+            go.Scatter(
+                x=sparse["confidence"],
+                y=sparse["accuracy"],
+                mode="markers",
+                name=f"{names.get(name, name)} · bins under {summaries.MIN_BIN_IMAGES} images",
+                showlegend=False,
+                marker={
+                    "symbol": "circle-open",
+                    "size": 9,
+                    "color": charts.MODEL_COLOURS.get(name),
+                    "line": {"width": 1.5},
+                },
+                customdata=sparse["count"],
+                hovertemplate="confidence %{x:.1%}<br>accuracy %{y:.1%}<br>only %{customdata}"
+                " images<extra></extra>",
+            )
         )
-    if validation["accuracy"] < validation.get("target", TARGET_ACCURACY):
-        text += (
-            f" No threshold reaches {validation.get('target', TARGET_ACCURACY):.0%} on "
-            "validation while answering at least half of the scans, so this is the most "
-            "accurate one that does."
-        )
-    return text
+    return figure
 
 
 st.title("Compare models")
 st.caption(
     "Every number here comes from the reports in model/weights/, written by "
-    "`python -m model.evaluate`. The official Testing split contains near-copies of "
-    "training images; the leak-free subset removes them, so it is the fairer number."
+    "`python -m model.evaluate`."
 )
 
 models = registered_models()
@@ -79,172 +82,46 @@ if not reports:
     )
     st.stop()
 entries = {entry.name: entry for entry in models if entry.name in reports}
+names = {name: entries[name].title for name in reports}
 
-st.subheader("Headline numbers")
-rows = []
-for name, report in reports.items():
-    card = entries[name].card
-    row = {
-        "model": entries[name].title,
-        "input": f"{card.input_size} px",
-        "initial weights": "random" if card.initial_weights == "none" else card.initial_weights,
-    }
-    for split, title in SHORT_SPLIT_NAMES.items():
-        result = report["splits"].get(split)
-        if result:
-            row[f"{title} accuracy"] = f"{result['accuracy']:.1%}"
-            row[f"{title} macro-F1"] = f"{result['macro_f1']:.3f}"
-            if split == "radiopaedia_eval" and result.get("tumour_sensitivity") is not None:
-                row[f"{title} tumour sensitivity"] = f"{result['tumour_sensitivity']:.1%}"
-                specificity = result.get("tumour_specificity")
-                if specificity is not None:
-                    row[f"{title} no-tumour specificity"] = f"{specificity:.1%}"
-    row.update(gate_figures(report))
-    row["training time"] = f"{(card.wall_time_seconds or 0) / 60:.0f} min"
-    rows.append(row)
-# One column per model, one row per number: easy to read across models.
-# Rows in reading order: the Kaggle and other-hospital numbers first, whatever
-# model's report happens to lack one of them.
-order = list(dict.fromkeys(key for row in rows for key in row if key != "model"))
-order.sort(key=lambda key: (key in ("input", "initial weights", "training time"),
-                            not key.startswith("Kaggle leak-free"),
-                            not key.startswith(SHORT_SPLIT_NAMES["radiopaedia_eval"]),
-                            key.startswith("Gate")))  # fmt: skip
-headline = pd.DataFrame(rows).set_index("model").T.reindex(order).reset_index(names="")
-st.dataframe(
-    headline.fillna("–"),
-    hide_index=True,
-    key="compare_headline",
-    height=TABLE_ROW_PIXELS * (len(headline) + 1) + 3,  # every row, no inner scrolling
-)
-first = next(iter(reports.values()))["splits"]
-st.caption(
-    " · ".join(
-        f"{SPLITS[split]}: {first[split]['images']} images" for split in SPLITS if split in first
-    )
-    + ". *The official split contains near-copies of training images; the leak-free subset "
-    "is the clean Kaggle number. The gate is each model's check that an image looks like the "
-    "scans it was trained on; a flagged image gets no class."
-)
-
-st.subheader("Does the heatmap point at the tumour?")
-pointing_rows = localisation_rows(reports, {name: e.title for name, e in entries.items()})
-if pointing_rows:
-    st.dataframe(pd.DataFrame(pointing_rows), hide_index=True, key="compare_pointing")
-    tolerance = next(
-        r["localisation"]["leak_free"]["tolerance"]
-        for r in reports.values()
-        if "leak_free" in r.get("localisation", {})
-    )
-    st.caption(
-        "On the leak-free Kaggle test scans with a known tumour outline (boxes from the "
-        "figshare tumour masks): how often the hottest point of the heatmap of the true class "
-        f"falls on the tumour (the box grown by {tolerance:.0%} of the image side), and how "
-        "much of the "
-        "heatmap lies inside the box. A map that knows nothing, a blob at the image centre, "
-        "is the baseline to beat. Measured by `python -m model.pointing`."
-    )
-else:
-    st.info(
-        "No report holds the heatmap check yet. Run `python -m model.pointing --weights "
-        "model/weights/<name>.keras --methods all`."
-    )
-
+splits = [s for s in summaries.SPLIT_TITLES if any(s in r["splits"] for r in reports.values())]
 split = st.radio(
-    "Split for the details below",
-    [s for s in SPLITS if any(s in r["splits"] for r in reports.values())],
-    format_func=SPLITS.get,
+    "Test set for the numbers below the headline",
+    splits,
+    index=0,  # the Kaggle leak-free subset: the clean Kaggle number
+    format_func=summaries.SPLIT_TITLES.get,
+    horizontal=True,
     key="compare_split",
 )
+split_title = summaries.SPLIT_TITLES[split]  # in chart titles
+split_words = summaries.SPLIT_IN_TEXT[split]  # in sentences
+split_scans = summaries.split_images(reports, split)
 
-st.subheader("Calibration and abstention")
-st.caption(
-    "The app shows temperature-scaled probabilities: one number per model, fitted on the "
-    "validation images, softens or sharpens them so that a stated 80 % is right about 80 % "
-    "of the time. Below a confidence threshold, also chosen on validation (target: "
-    f"{TARGET_ACCURACY:.0%} accuracy on the scans answered), the app names no class and says "
-    "the scan needs expert review. Both charts use the leak-free subset."
+st.subheader("Headline numbers")
+st.dataframe(
+    pd.DataFrame(summaries.headline_rows(reports, names)),
+    hide_index=True,
+    key="compare_headline",
 )
-names = {name: entries[name].title for name in reports}
-calibrated = {
-    name: report["splits"]["leak_free"]
-    for name, report in reports.items()
-    if "calibration" in report["splits"].get("leak_free", {})
-}
-if not calibrated:
-    st.info(
-        "No report holds calibration numbers yet. Run `python -m model.calibrate --weights "
-        "model/weights/<name>.keras`."
+st.caption(
+    "Accuracy, the share of scans given their true class. "
+    + " ".join(
+        f"{summaries.SPLIT_TITLES[s]}: {summaries.split_images(reports, s)} scans, "
+        f"{summaries.SPLIT_DESCRIPTIONS[s]}."
+        for s in summaries.HEADLINE_SPLITS
+        if summaries.split_images(reports, s)
     )
-else:
-    reliability, risk = st.columns(2)
-    reliability.plotly_chart(
-        charts.reliability_diagram(
-            {name: result["calibration"] for name, result in calibrated.items()},
-            names,
-            "Reliability diagram · leak-free subset",
-        ),
-        key="compare_reliability",
-        config={"displayModeBar": False},
-    )
-    reliability.caption(
-        "Each point is a bin of scans with similar confidence (bigger: more scans; bins of "
-        f"fewer than {charts.MIN_BIN_COUNT} scans are left out); on the "
-        "dotted diagonal, confidence equals accuracy. The legend gives the expected "
-        "calibration error (ECE) before → after temperature scaling."
-    )
-    risk.plotly_chart(
-        charts.risk_coverage_curve(
-            {name: result["risk_coverage"] for name, result in calibrated.items()},
-            {name: result.get("abstention") for name, result in calibrated.items()},
-            names,
-            "Risk-coverage curve · leak-free subset",
-        ),
-        key="compare_risk_coverage",
-        config={"displayModeBar": False},
-    )
-    risk.caption(
-        "Raising the threshold answers fewer scans, more of them correctly; the diamond marks "
-        "each model's chosen threshold."
-    )
-    for name, result in calibrated.items():
-        st.markdown(abstention_summary(entries[name], result))
+)
 
-speed = read_benchmark()
-if speed:
-    st.subheader("Speed")
-    machine = speed["machine"]
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    "model": entries[name].title if name in entries else name,
-                    "input": f"{result['input_size']} px",
-                    "load": f"{result['load_s']:.1f} s",
-                    "warm-up": f"{result['warm_up_s']:.1f} s",
-                    "prediction p50 / p95": f"{result['predict_ms']['p50']:.0f} / "
-                    f"{result['predict_ms']['p95']:.0f} ms",
-                    "prediction + Grad-CAM p50 / p95": f"{result['predict_gradcam_ms']['p50']:.0f}"
-                    f" / {result['predict_gradcam_ms']['p95']:.0f} ms",
-                    **{
-                        f"{method} p50": f"{milliseconds / 1000:.1f} s"
-                        for method, milliseconds in result["methods_p50_ms"].items()
-                    },
-                    "batch of 32": f"{result['batch_images_per_s']:.0f} images/s",
-                }
-                for name, result in speed["models"].items()
-            ]
-        ),
-        hide_index=True,
-        key="compare_speed",
-    )
-    st.caption(
-        "Scroll the table sideways for every column. "
-        f"Measured by `python -m model.benchmark` on {machine['cores']} CPU cores "
-        f"({machine['cpu']}, no GPU), TensorFlow {machine['tensorflow']}, after warm-up; "
-        f"medians of {speed['settings']['repeats']} runs. One process with every model "
-        f"loaded peaked at {speed['peak_rss_mb']:.0f} MB of memory."
-    )
+st.subheader(f"On the {split_words} scans")
+st.caption(f"{split_scans} scans: {summaries.SPLIT_DESCRIPTIONS[split]}.")
+show_table(summaries.split_table(reports, names, split), "compare_split_table")
+st.caption(
+    "Tumour sensitivity: the share of scans with a tumour called a tumour (any kind); "
+    "no-tumour specificity: the share of normal scans called normal. Below its confidence "
+    "threshold a model names no class and asks for expert review. The gate is each model's "
+    "check that an image looks like the scans it was trained on; a flagged image gets no class."
+)
 
 recalls = {
     name: {
@@ -255,33 +132,116 @@ recalls = {
     for name, report in reports.items()
     if split in report["splits"]
 }
-st.plotly_chart(
-    charts.recall_bars(recalls, f"Recall per class · {SPLITS[split]}", names),
-    key="compare_recall",
-    config={"displayModeBar": False},
+recall_chart = charts.recall_bars(recalls, f"Recall per class · {split_title}", names)
+recall_chart.update_layout(legend=LEGEND_BELOW)
+st.plotly_chart(recall_chart, key="compare_recall", config=PLAIN_CHART)
+
+st.subheader("Calibration and abstention")
+st.caption(
+    "The app shows temperature-scaled probabilities: one number per model, fitted on the "
+    "validation images, softens or sharpens them so that a stated 80 % is right about 80 % "
+    "of the time. Below a confidence threshold, also chosen on validation (target: "
+    f"{TARGET_ACCURACY:.0%} accuracy on the scans answered), the app names no class and says "
+    f"the scan needs expert review. Both charts use the {split_words} scans."
 )
+calibrated = {
+    name: report["splits"][split]
+    for name, report in reports.items()
+    if "calibration" in report["splits"].get(split, {})
+}
+if not calibrated:
+    st.info(
+        "No report holds calibration numbers for this test set yet. Run `python -m "
+        "model.calibrate --weights model/weights/<name>.keras`."
+    )
+else:
+    reliability, risk = st.columns(2)
+    reliability.plotly_chart(
+        reliability_figure(
+            {name: result["calibration"] for name, result in calibrated.items()},
+            names,
+            f"Reliability diagram · {split_title}",
+        ),
+        key="compare_reliability",
+        config=PLAIN_CHART,
+    )
+    reliability.caption(
+        "Each point is a bin of scans with similar confidence (bigger: more scans); on the "
+        "dotted diagonal, confidence equals accuracy. Hollow circles are bins of fewer than "
+        f"{summaries.MIN_BIN_IMAGES} scans: too few to judge, so the line does not join them. "
+        "The legend gives the expected calibration error (ECE) before → after temperature "
+        "scaling."
+    )
+    risk.plotly_chart(
+        charts.risk_coverage_curve(
+            {name: result["risk_coverage"] for name, result in calibrated.items()},
+            {name: result.get("abstention") for name, result in calibrated.items()},
+            names,
+            f"Risk-coverage curve · {split_title}",
+        ),
+        key="compare_risk_coverage",
+        config=PLAIN_CHART,
+    )
+    risk.caption(
+        "Raising the threshold answers fewer scans, more of them correctly; the diamond marks "
+        "each model's chosen threshold."
+    )
+    for name, result in calibrated.items():
+        st.markdown(summaries.abstention_summary(names[name], entries[name].card, result, split))
+
+st.subheader("Does the heatmap point at the tumour?")
+pointing_rows = summaries.localisation_rows(reports, names)
+if pointing_rows:
+    show_table(pointing_rows, "compare_pointing")
+    tolerance = next(
+        r["localisation"]["leak_free"]["tolerance"]
+        for r in reports.values()
+        if "leak_free" in r.get("localisation", {})
+    )
+    st.caption(
+        "Always on the Kaggle leak-free scans with a known tumour outline (boxes from the "
+        "figshare tumour masks), whatever the test set above: how often the hottest point of "
+        "the heatmap of the true class falls on the tumour (the box grown by "
+        f"{tolerance:.0%} of the image side), and how much of the heatmap lies inside the "
+        "box. A map that knows nothing, a blob at the image centre, is the baseline to beat. "
+        "Measured by `python -m model.pointing`."
+    )
+else:
+    st.info(
+        "No report holds the heatmap check yet. Run `python -m model.pointing --weights "
+        "model/weights/<name>.keras --methods all`."
+    )
+
+speed = read_benchmark()
+if speed:
+    st.subheader("Speed")
+    machine = speed["machine"]
+    show_table(summaries.speed_table(speed, names), "compare_speed")
+    st.caption(
+        "p50 / p95: the median and the 95th percentile of the time one scan takes. "
+        f"Measured by `python -m model.benchmark` on {machine['cores']} CPU cores "
+        f"({machine['cpu']}, no GPU), TensorFlow {machine['tensorflow']}, after warm-up; "
+        f"medians of {speed['settings']['repeats']} runs. One process with every model "
+        f"loaded peaked at {speed['peak_rss_mb']:.0f} MB of memory."
+    )
 
 for name, report in reports.items():
     entry = entries[name]
+    card = entry.card
     result = report["splits"].get(split)
     st.divider()
-    st.subheader(entry.label)
-    if result is None:
-        st.info(f"{entry.label} has not been evaluated on this split.")
-        continue
-    table = pd.DataFrame(
-        [
-            {
-                "class": charts.class_label(c),
-                "precision": round(m["precision"], 3),
-                "recall": round(m["recall"], 3),
-                "F1": round(m["f1"], 3),
-                "support": m["support"],
-            }
-            for c, m in result["per_class"].items()
-            if m["support"]
-        ]
+    st.subheader(entry.title)
+    st.markdown(
+        f"- **What it is:** {summaries.what_it_is(card, main=name == models[0].name)}\n"
+        f"- **Trained on:** {summaries.training_images_text(card)}.\n"
+        f"- **Where it fails:** {summaries.where_it_fails(card, report)}\n"
+        f"- **Licence of the weights:** {card.licence or NO_LICENCE_LIMIT}\n\n"
+        f"How it was trained: its card `model/weights/{entry.weights.stem}.json` and "
+        "`docs/training.md`."
     )
+    if result is None:
+        st.info(f"{entry.title} has not been evaluated on the {split_words} scans.")
+        continue
     left, right = st.columns(2)
     auc = result["roc_auc_macro"]
     calibration = result.get("calibration")
@@ -292,7 +252,7 @@ for name, report in reports.items():
         else f"{result['expected_calibration_error']:.3f}"
     )
     left.markdown(
-        f"**Accuracy {result['accuracy']:.1%}** on {result['images']} images · "
+        f"**Accuracy {result['accuracy']:.1%}** on {result['images']} {split_words} scans · "
         f"macro-F1 {result['macro_f1']:.3f} · ROC-AUC "
         f"{'n/a' if auc is None else f'{auc:.3f}'} · calibration error (ECE) {ece}"
     )
@@ -303,24 +263,41 @@ for name, report in reports.items():
             f"of {result['images']} scans ({abstention['coverage']:.0%}) with "
             f"{abstention['accuracy']:.1%} accuracy; the rest go to expert review."
         )
-    left.dataframe(table, hide_index=True, key=f"compare_{name}_table")
     if result.get("tumour_sensitivity") is not None:
         specificity = result.get("tumour_specificity")
         left.markdown(
             f"Tumour vs no tumour: sensitivity {result['tumour_sensitivity']:.1%}, "
             f"specificity {'n/a' if specificity is None else f'{specificity:.1%}'}"
         )
+    right.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "class": charts.class_label(c),
+                    "precision": round(m["precision"], 3),
+                    "recall": round(m["recall"], 3),
+                    "F1": round(m["f1"], 3),
+                    "scans": m["support"],
+                }
+                for c, m in result["per_class"].items()
+                if m["support"]
+            ]
+        ),
+        hide_index=True,
+        key=f"compare_{name}_table",
+    )
     if result.get("by_sequence"):
-        left.dataframe(
+        right.dataframe(
             pd.DataFrame(
                 [
                     {
                         "sequence": sequence,
-                        "images": values["images"],
-                        "accuracy": f"{values['accuracy']:.1%}",
-                        "tumour sensitivity": "n/a"
-                        if values["tumour_sensitivity"] is None
-                        else f"{values['tumour_sensitivity']:.1%}",
+                        "scans": values["images"],
+                        "accuracy": summaries.percent(values["accuracy"]),
+                        "tumour sensitivity": summaries.percent(values["tumour_sensitivity"]),
+                        "no-tumour specificity": summaries.percent(
+                            values.get("tumour_specificity")
+                        ),
                     }
                     for sequence, values in result["by_sequence"].items()
                 ]
@@ -328,43 +305,30 @@ for name, report in reports.items():
             hide_index=True,
             key=f"compare_{name}_sequences",
         )
-    card = entry.card
-    right.markdown(
-        f"- **Architecture:** {card.architecture}, input {card.input_size} px\n"
-        f"- **Started from:** "
-        f"{'ImageNet weights' if card.initial_weights == 'imagenet' else 'random weights'}"
-        "\n"
-        f"- **Recipe:** {card.recipe or 'see docs/training.md'}\n"
-        f"- **Trained:** {card.epochs_run} epochs, "
-        f"{(card.wall_time_seconds or 0) / 60:.0f} min on {card.machine['cores']} CPU "
-        f"cores ({card.machine['cpu']})\n"
-        f"- **Training images:** {training_images_text(card)}\n"
-        f"- **Licence of the weights:** {card.licence or 'CC0 data only'}\n"
-        f"- **Heatmap layer:** `{card.gradcam_layer}`"
-    )
     counts, shares = st.columns(2)
     counts.plotly_chart(
         charts.confusion_heatmap(result["confusion_matrix"], CLASS_NAMES, False, "Counts"),
         key=f"compare_{name}_counts",
-        config={"displayModeBar": False},
+        config=PLAIN_CHART,
     )
     shares.plotly_chart(
         charts.confusion_heatmap(
             result["confusion_matrix"], CLASS_NAMES, True, "Share of each true class"
         ),
         key=f"compare_{name}_shares",
-        config={"displayModeBar": False},
+        config=PLAIN_CHART,
     )
     history = read_history(str(entry.weights), entry.weights.stat().st_mtime)
     if history:
         loss, accuracy = st.columns(2)
-        loss.plotly_chart(
-            charts.training_curves(history, "loss"),
-            key=f"compare_{name}_loss",
-            config={"displayModeBar": False},
-        )
-        accuracy.plotly_chart(
-            charts.training_curves(history, "accuracy"),
-            key=f"compare_{name}_accuracy",
-            config={"displayModeBar": False},
-        )
+        loss_chart = charts.training_curves(history, "loss")
+        if loss_chart.layout.yaxis.type == "log":  # labels in full, never "5 2 100 5 2"
+            loss_chart.update_yaxes(tickmode="array", tickvals=summaries.loss_ticks(history))
+        loss_chart.update_layout(legend=LEGEND_ABOVE)
+        loss.plotly_chart(loss_chart, key=f"compare_{name}_loss", config=PLAIN_CHART)
+        note = summaries.loss_note(history)
+        if note:
+            loss.caption(note)
+        accuracy_chart = charts.training_curves(history, "accuracy")
+        accuracy_chart.update_layout(legend=LEGEND_ABOVE)
+        accuracy.plotly_chart(accuracy_chart, key=f"compare_{name}_accuracy", config=PLAIN_CHART)

@@ -5,8 +5,8 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from model import config
-from model.cards import card_path, report_path, write_json
+from model import config, summaries
+from model.cards import card_path, history_path, report_path, write_json
 from tests.conftest import APP, APP_TIMEOUT, SHIPPED, needs_shipped_models
 
 
@@ -28,10 +28,17 @@ def test_shipped_models_show_their_calibration_and_threshold(shipped_weights):
     app = compare_page()
     assert "Calibration and abstention" in [s.value for s in app.subheader]
     shown = figures(app)
-    reliability = shown["Reliability diagram · leak-free subset"]["data"]
+    reliability = shown["Reliability diagram · Kaggle leak-free"]["data"]
     assert reliability[0]["name"] == "perfect calibration"
-    assert len(reliability) == 1 + len(SHIPPED)
-    risk = shown["Risk-coverage curve · leak-free subset"]["data"]
+    # Bins with enough images joined by a line; the others hollow, on no line.
+    joined = [t for t in reliability[1:] if "lines" in t["mode"]]
+    hollow = [t for t in reliability[1:] if t["mode"] == "markers"]
+    assert len(joined) == len(SHIPPED) and len(joined) + len(hollow) == len(reliability) - 1
+    assert all(min(t["customdata"]) >= summaries.MIN_BIN_IMAGES for t in joined)
+    for trace in hollow:
+        assert trace["marker"]["symbol"] == "circle-open"
+        assert max(trace["customdata"]) < summaries.MIN_BIN_IMAGES
+    risk = shown["Risk-coverage curve · Kaggle leak-free"]["data"]
     text = " ".join(m.value for m in app.markdown)
     for entry in SHIPPED.values():
         leak_free = entry.report()["splits"]["leak_free"]
@@ -71,13 +78,32 @@ def test_a_report_from_before_calibration_asks_for_the_command(tmp_path, monkeyp
 
 
 @needs_shipped_models
+def test_the_loss_axis_is_labelled_in_plain_numbers_and_says_why(shipped_weights):
+    app = compare_page()
+    losses = [json.loads(c.proto.spec) for c in app.get("plotly_chart")]
+    losses = [s for s in losses if s["layout"]["title"]["text"].startswith("Loss")]
+    assert len(losses) == len(SHIPPED)
+    for spec, entry in zip(losses, SHIPPED.values()):
+        history = json.loads(history_path(entry.weights).read_text())
+        axis = spec["layout"]["yaxis"]
+        assert axis["type"] == "log" and axis["tickvals"] == summaries.loss_ticks(history)
+        assert 2 <= len(axis["tickvals"]) <= 6
+    notes = [c.value for c in app.caption if c.value.startswith("Log scale, ticks at")]
+    assert len(notes) == len(SHIPPED)
+
+
+@needs_shipped_models
 def test_the_speed_section_shows_the_committed_benchmark(shipped_weights):
     benchmark = json.loads((config.WEIGHTS_DIR / "benchmark.json").read_text())
     app = compare_page()
     assert "Speed" in [s.value for s in app.subheader]
-    table = next(d.value for d in app.dataframe if "prediction p50 / p95" in d.value.columns)
-    assert len(table) == len(benchmark["models"])
-    for row, result in zip(table.to_dict("records"), benchmark["models"].values()):
-        assert row["prediction p50 / p95"].startswith(f"{result['predict_ms']['p50']:.0f} / ")
+    # Transposed: a row per measurement, a column per model, so it fits the page.
+    table = next(
+        d.value for d in app.dataframe if "prediction p50 / p95" in list(d.value.get("", []))
+    )
+    assert len(table.columns) == 1 + len(benchmark["models"])
+    row = table.set_index("").loc["prediction p50 / p95"]
+    for name, result in benchmark["models"].items():
+        assert row[SHIPPED[name].title].startswith(f"{result['predict_ms']['p50']:.0f} / ")
     caption = " ".join(c.value for c in app.caption)
     assert f"peaked at {benchmark['peak_rss_mb']:.0f} MB" in caption
