@@ -3,7 +3,7 @@
 import numpy as np
 import plotly.graph_objects as go
 
-from model import config
+from model import config, summaries
 from model.formatting import probability_text
 
 MODEL_COLOURS = {"resnet50": "#1f77b4", "baseline": "#ff7f0e"}
@@ -138,11 +138,11 @@ def training_curves(history: dict[str, list[float]], metric: str) -> go.Figure:
     return figure
 
 
-MIN_BIN_COUNT = 10  # reliability bins with fewer scans are left out
-
-
 def reliability_diagram(diagrams: dict[str, dict], names: dict[str, str], title: str) -> go.Figure:
     """Accuracy against mean confidence per confidence bin, one trace per model.
+
+    Bins with at least ``summaries.MIN_BIN_IMAGES`` images are joined by a line;
+    the others, whose accuracy zigzags by chance, are hollow markers alone.
 
     Args:
         diagrams: ``diagrams[model]`` is a report's ``calibration`` block:
@@ -160,27 +160,39 @@ def reliability_diagram(diagrams: dict[str, dict], names: dict[str, str], title:
         line={"dash": "dot", "color": "#888"},
     )
     for model_name, calibration in diagrams.items():
-        bins = calibration["reliability"]
-        # Bins of a handful of scans zigzag by chance: draw those with enough.
-        keep = [count >= MIN_BIN_COUNT for count in bins["count"]]
-        bins = {
-            key: [v for v, k in zip(bins[key], keep) if k]
-            for key in ("confidence", "accuracy", "count")
-        }
-        if not bins["count"]:
-            continue
-        figure.add_scatter(
-            x=bins["confidence"],
-            y=bins["accuracy"],
-            mode="lines+markers",
-            name=f"{names.get(model_name, model_name)} · ECE {calibration['ece_before']:.3f} → "
-            f"{calibration['ece_after']:.3f}",
-            marker={"size": [6 + 14 * (c / max(bins["count"])) ** 0.5 for c in bins["count"]]},
-            line={"color": MODEL_COLOURS.get(model_name)},
-            customdata=bins["count"],
-            hovertemplate="confidence %{x:.1%}<br>accuracy %{y:.1%}<br>%{customdata} images"
-            "<extra></extra>",
-        )
+        full, sparse = summaries.reliability_bins(calibration["reliability"])
+        colour = MODEL_COLOURS.get(model_name)
+        if full["count"]:
+            figure.add_scatter(
+                x=full["confidence"],
+                y=full["accuracy"],
+                mode="lines+markers",
+                name=f"{names.get(model_name, model_name)} · ECE "
+                f"{calibration['ece_before']:.3f} → {calibration['ece_after']:.3f}",
+                marker={"size": [6 + 14 * (c / max(full["count"])) ** 0.5 for c in full["count"]]},
+                line={"color": colour},
+                customdata=full["count"],
+                hovertemplate="confidence %{x:.1%}<br>accuracy %{y:.1%}<br>%{customdata} images"
+                "<extra></extra>",
+            )
+        if sparse["count"]:
+            figure.add_scatter(
+                x=sparse["confidence"],
+                y=sparse["accuracy"],
+                mode="markers",
+                name=f"{names.get(model_name, model_name)} · bins under "
+                f"{summaries.MIN_BIN_IMAGES} images",
+                showlegend=False,
+                marker={
+                    "symbol": "circle-open",
+                    "size": 9,
+                    "color": colour,
+                    "line": {"width": 1.5},
+                },
+                customdata=sparse["count"],
+                hovertemplate="confidence %{x:.1%}<br>accuracy %{y:.1%}<br>only %{customdata}"
+                " images<extra></extra>",
+            )
     figure.update_layout(
         title=title,
         xaxis={"range": [0, 1.03], "tickformat": ".0%", "title": "mean confidence in the bin"},

@@ -1,7 +1,6 @@
 """Compare models: numbers read from the committed reports, never recomputed here."""
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from model import summaries
@@ -29,38 +28,6 @@ def show_table(rows: list[dict], key: str) -> None:
         key=key,
         height=TABLE_ROW_PIXELS * (len(rows) + 1) + 3,
     )
-
-
-def reliability_figure(calibrations: dict[str, dict], names: dict[str, str], title: str):
-    """The reliability diagram: bins with enough images joined by a line, the rest hollow."""
-    full = {
-        name: {**block, "reliability": summaries.reliability_bins(block["reliability"])[0]}
-        for name, block in calibrations.items()
-    }
-    figure = charts.reliability_diagram(full, names, title)
-    for name, block in calibrations.items():
-        sparse = summaries.reliability_bins(block["reliability"])[1]
-        if not sparse["count"]:
-            continue
-        figure.add_trace(
-            go.Scatter(
-                x=sparse["confidence"],
-                y=sparse["accuracy"],
-                mode="markers",
-                name=f"{names.get(name, name)} · bins under {summaries.MIN_BIN_IMAGES} images",
-                showlegend=False,
-                marker={
-                    "symbol": "circle-open",
-                    "size": 9,
-                    "color": charts.MODEL_COLOURS.get(name),
-                    "line": {"width": 1.5},
-                },
-                customdata=sparse["count"],
-                hovertemplate="confidence %{x:.1%}<br>accuracy %{y:.1%}<br>only %{customdata}"
-                " images<extra></extra>",
-            )
-        )
-    return figure
 
 
 st.title("Compare models")
@@ -157,7 +124,7 @@ if not calibrated:
 else:
     reliability, risk = st.columns(2)
     reliability.plotly_chart(
-        reliability_figure(
+        charts.reliability_diagram(
             {name: result["calibration"] for name, result in calibrated.items()},
             names,
             f"Reliability diagram · {split_title}",
