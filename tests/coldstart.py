@@ -12,8 +12,8 @@ import os
 import time
 
 from model import config
+from tests.browser_helpers import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DRAWN_JS
 from tests.loadtest import free_port, start_server, wait_for_health
-from tests.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DRAWN_JS
 
 WIDTHS = {"phone": {"width": 390, "height": 844}, "laptop": {"width": 1366, "height": 900}}
 

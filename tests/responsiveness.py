@@ -18,8 +18,8 @@ import zipfile
 from pathlib import Path
 
 from model import config
+from tests.browser_helpers import CHROMIUM, CHROMIUM_ARGS
 from tests.loadtest import free_port, start_server, wait_for_health
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS
 
 COPIES = 70  # per class: 280 scans, under the page's default limit of 300
 

@@ -6,27 +6,16 @@ the README's screenshots (``predict.png``, ``compare.png``) are written there as
 
 import io
 import os
-import shutil
 
 import pytest
 from PIL import Image
 
 from model import config
 from model.registry import discover
+from tests.browser_helpers import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DRAWN_JS
 from tests.conftest import PROJECT_ROOT, SAMPLES_DIR
 from tests.loadtest import CHART_PROBABILITIES_JS, free_port, start_server, wait_for_health
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-ARTIFACTS = PROJECT_ROOT / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # The README's screenshots are this viewport; every page of the test is opened at it.
 VIEWPORT = {"width": 1400, "height": 1000}
 SCREENSHOTS_ENV_VAR = "BRAIN_MRI_SCREENSHOTS"
@@ -77,20 +66,6 @@ def open_page(browser, url: str):
     page.goto(url, wait_until="domcontentloaded")
     page.get_by_text("Classify a brain MRI slice").wait_for(timeout=120_000)
     return page
-
-
-# True once the script run has ended, no placeholder skeleton is left and every image has
-# loaded. All three are checked in one poll: the browser may draw a skeleton for a moment
-# after the run state flips (seen once in CI), so none of them can be asserted just once.
-DRAWN_JS = """() => {
-    const app = document.querySelector('[data-testid=stApp]');
-    const main = document.querySelector('[data-testid=stMain]');
-    return app !== null && main !== null
-        && app.getAttribute('data-test-script-state') === 'notRunning'
-        && main.querySelector('[data-testid=stSkeleton]') === null
-        && [...main.querySelectorAll('img')]
-            .every(image => image.complete && image.naturalWidth > 0);
-}"""
 
 
 def wait_until_drawn(page) -> None:
