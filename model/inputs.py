@@ -15,7 +15,7 @@ from model.dicom import DicomError, is_dicom, read_slice
 from model.preprocessing import to_rgb
 
 MAX_UPLOAD_MEGABYTES = 25
-MAX_UPLOAD_BYTES = MAX_UPLOAD_MEGABYTES * 1024 * 1024
+MAX_UPLOAD_BYTES = MAX_UPLOAD_MEGABYTES * 1000 * 1000  # decimal megabytes, as the browser shows
 # The browser lets files up to this size through (.streamlit/config.toml
 # maxUploadSize), so a file over MAX_UPLOAD_MEGABYTES reaches this module and gets
 # a message naming its size; only files over this size are stopped by the browser.
@@ -105,7 +105,7 @@ def _decode(data: bytes) -> DecodedImage:
         raise InputError("The file is empty.")
     if len(data) > MAX_UPLOAD_BYTES:
         raise InputError(
-            f"The file is {len(data) / 1024 / 1024:.1f} MB: larger than {MAX_UPLOAD_MEGABYTES} "
+            f"The file is {len(data) / 1e6:.1f} MB: larger than {MAX_UPLOAD_MEGABYTES} "
             "MB, the limit for one file. Export the slice as a smaller JPEG or PNG."
         )
     if is_dicom(data):

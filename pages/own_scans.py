@@ -172,7 +172,8 @@ for entry in entries:
     fourth.metric("Scans read", f"{metrics['images']} of {len(result.rows)}")
     st.caption(
         f"With the app's rules, it named a class for {result.answered} scans, said "
-        f"{result.abstained} need expert review (below its confidence threshold) and flagged "
+        f"{result.abstained} {'needs' if result.abstained == 1 else 'need'} expert review "
+        "(below its confidence threshold) and flagged "
         f"{result.flagged} as unlike its training scans; {result.unreadable} could not be "
         "read. Accuracy counts every scan read, as the published numbers do."
     )

@@ -90,6 +90,8 @@ for column, sample in zip(samples_area.columns(4), sorted(SAMPLES_DIR.glob("*.jp
     ):
         st.session_state[SAMPLE_KEY] = sample.name
         sample_clicked = True
+        if uploads:  # its result lands below the table, maybe off screen: say so here
+            st.toast(f"{charts.class_label(sample.stem)} sample added: it comes first below.")
 
 upload_ids = [upload.file_id for upload in uploads or []]
 if sample_clicked:
@@ -399,10 +401,11 @@ def table_row(name: str, result: ScanResult | None, error: str | None, report_na
         return row
     verdict = scan_decision(result)
     top = charts.class_label(classifier.class_names[verdict.top])
-    row["class"] = top if verdict.stated is not None else f"none (most probable: {top})"
+    answered = verdict.stated is not None
+    row["class"] = top if answered else "none"
     row["confidence"] = probability_text(verdict.probability)
-    row["decision"] = "answered" if verdict.stated is not None else EXPERT_REVIEW.lower()
-    row["reason"] = "" if verdict.reason == CONFIDENT else verdict.reason
+    row["decision"] = "answered" if answered else EXPERT_REVIEW.lower()
+    row["reason"] = "" if answered else f"{verdict.reason}; most probable: {top}"
     row.update(
         {
             charts.class_label(c): probability_text(p)
@@ -471,7 +474,10 @@ if table_slot is not None:
             column_order=[column for column in table.columns if column != "caveat"],
             column_config={
                 "file": st.column_config.TextColumn(width="medium"),
-                "reason": st.column_config.TextColumn(width="large"),
+                "decision": st.column_config.TextColumn(width="medium"),
+                "reason": st.column_config.TextColumn(
+                    width="large", help="Why no class is named; hover a cell to read it whole."
+                ),
             },
         )
         rows_csv = table.to_csv(index=False).encode()

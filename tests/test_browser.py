@@ -469,7 +469,7 @@ def test_an_over_size_file_gets_a_message_with_its_size(server, browser, tmp_pat
     """A 26 MB file passes the browser's limit and gets the app's message, not just an icon."""
     huge = tmp_path / "huge.png"
     start = (SAMPLES_DIR / "glioma.jpg").read_bytes()  # real image bytes, then padding
-    huge.write_bytes(start + b"\x00" * (OVERSIZE_MEGABYTES * 1024 * 1024 - len(start)))
+    huge.write_bytes(start + b"\x00" * (OVERSIZE_MEGABYTES * 1000 * 1000 - len(start)))
     page = open_page(browser, server)
     page.locator("input[type=file]").set_input_files(str(huge))
     message = page.locator("[data-testid=stMain] [data-testid=stAlert]").get_by_text(
