@@ -11,6 +11,7 @@ from statistics import median
 
 from model.cards import ModelCard
 from model.caveats import CLEAN_KAGGLE_SPLIT, OTHER_HOSPITALS_SPLIT, headline_figures
+from model.config import class_label
 from model.threshold import TARGET_ACCURACY
 
 # The test sets of a report, in the order the pages offer them; the first is the default.
@@ -359,3 +360,22 @@ def localisation_rows(reports: dict, titles: dict[str, str]) -> list[dict]:
             }
         )
     return rows
+
+
+def per_class_rows(per_class: dict[str, dict]) -> list[dict]:
+    """A report's per-class metrics as table rows, classes absent from the split left out.
+
+    Args:
+        per_class: ``{class name: {"precision", "recall", "f1", "support"}}``.
+    """
+    return [
+        {
+            "class": class_label(name),
+            "precision": round(values["precision"], 3),
+            "recall": round(values["recall"], 3),
+            "F1": round(values["f1"], 3),
+            "scans": values["support"],
+        }
+        for name, values in per_class.items()
+        if values["support"]
+    ]

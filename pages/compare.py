@@ -237,19 +237,7 @@ for name, report in reports.items():
             f"specificity {'n/a' if specificity is None else f'{specificity:.1%}'}"
         )
     right.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    "class": charts.class_label(c),
-                    "precision": round(m["precision"], 3),
-                    "recall": round(m["recall"], 3),
-                    "F1": round(m["f1"], 3),
-                    "scans": m["support"],
-                }
-                for c, m in result["per_class"].items()
-                if m["support"]
-            ]
-        ),
+        pd.DataFrame(summaries.per_class_rows(result["per_class"])),
         hide_index=True,
         key=f"compare_{name}_table",
     )

@@ -6,7 +6,7 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from model import report_pdf
+from model import report_pdf, summaries
 from model.cards import report_path
 from model.config import CLASS_NAMES
 from model.config import DEFAULT_EXPLANATION_METHOD as DEFAULT_METHOD
@@ -204,18 +204,7 @@ for entry in entries:
     st.dataframe(pd.DataFrame(comparison), hide_index=True, key=f"own_{entry.name}_compare")
     left, right = st.columns(2)
     left.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    "class": charts.class_label(name),
-                    "precision": round(values["precision"], 3),
-                    "recall": round(values["recall"], 3),
-                    "scans": values["support"],
-                }
-                for name, values in metrics["per_class"].items()
-                if values["support"]
-            ]
-        ),
+        pd.DataFrame(summaries.per_class_rows(metrics["per_class"])),
         hide_index=True,
         key=f"own_{entry.name}_classes",
     )

@@ -206,3 +206,13 @@ def test_near_copy_share():
     card = ModelCard.from_json(minimal_card(data={"dedup_summary": summary}))
     assert summaries.near_copy_share(card) == pytest.approx(436 / 1311)
     assert summaries.near_copy_share(ModelCard.from_json(minimal_card())) is None
+
+
+def test_per_class_rows_leave_out_classes_absent_from_the_split():
+    per_class = {
+        "glioma": {"precision": 0.91234, "recall": 0.8, "f1": 0.85, "support": 10},
+        "pituitary": {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0},
+    }
+    assert summaries.per_class_rows(per_class) == [
+        {"class": "Glioma", "precision": 0.912, "recall": 0.8, "F1": 0.85, "scans": 10}
+    ]
