@@ -100,9 +100,11 @@ def test_every_rejected_kind_at_once_gets_its_own_error_beside_a_good_scan():
     for error, (_, _, message) in zip(errors, bad_files):
         assert message in error
     table = app.dataframe[0].value  # the results table, one row per file
-    decisions = list(table["decision"])
-    assert sum(d.startswith("not analysed: ") for d in decisions) == len(bad_files)
-    assert not decisions[-1].startswith("not analysed")
+    failed = table[table["decision"] == "not analysed"]
+    assert len(failed) == len(bad_files)
+    for reason, (_, _, message) in zip(failed["reason"], bad_files):
+        assert message in reason  # each failed row says why
+    assert table["decision"].iloc[-1] != "not analysed"
 
 
 def test_html_in_file_names_is_shown_as_text():
