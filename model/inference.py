@@ -110,9 +110,12 @@ class Classifier:
             return self._explainer
 
     def warm_up(self) -> None:
-        """Traces the compiled functions so that the first real call is fast."""
+        """Traces the app's compiled function (prediction with Grad-CAM) so its first call is fast.
+
+        ``predict`` is left to trace on first use: the app's pages never call it,
+        and tracing it too would add about a second to every cold start.
+        """
         image = np.zeros((self.size, self.size, 3), dtype=np.uint8)
-        self.predict(image)
         self.analyse(image)
 
     def calibrate(self, probabilities: np.ndarray) -> np.ndarray:

@@ -4,6 +4,7 @@ Domain work happens in ``model/``; this module only caches its results.
 """
 
 import re
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -50,6 +51,33 @@ def load_classifier(weights_path: str) -> "Classifier":
     classifier = Classifier(entry)
     classifier.warm_up()
     return classifier
+
+
+def _load_quietly(weights_path: str) -> None:
+    """``load_classifier`` for the preloading thread; the page reports any error itself."""
+    try:
+        load_classifier(weights_path)
+    except Exception:  # noqa: BLE001 - the page's own call shows the error in plain words
+        pass
+
+
+@st.cache_resource(show_spinner=False)
+def preload_main_model() -> threading.Thread | None:
+    """Starts loading the main model in a thread, once per server process.
+
+    The first page draws while TensorFlow loads, so a user's first scan does not
+    wait for the whole load. A page that needs the model meanwhile waits for
+    this load (Streamlit computes a cached resource once) instead of starting
+    another.
+    """
+    models = registered_models()
+    if not models:
+        return None
+    thread = threading.Thread(
+        target=_load_quietly, args=(str(models[0].weights),), name="preload-model", daemon=True
+    )
+    thread.start()
+    return thread
 
 
 def selected_entry() -> registry.ModelEntry | None:
