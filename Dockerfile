@@ -8,6 +8,8 @@ ENV HOME=/home/user \
     PATH=/home/user/.local/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     TF_CPP_MIN_LOG_LEVEL=2
+# WORKDIR would create the app directory as root: make it the app user's first.
+RUN mkdir -p /home/user/app && chown user:user /home/user/app
 WORKDIR /home/user/app
 
 COPY --chown=user requirements.txt .
