@@ -434,14 +434,29 @@ for index, (name, data) in enumerate(items):
 if progress is not None:
     progress.empty()
 
-compare_all = draw_controls() if any(r[3] is not None for r in results) else False
+
+def result_key(index: int, sha256: str) -> str:
+    """The widget-key prefix of one scan's result."""
+    return f"predict_{index}_{sha256[:12]}"
+
+
+def output_shown(index: int, sha256: str, result: ScanResult | None) -> bool:
+    """Whether a scan's probabilities and heatmap are on the page (not failed, not held back)."""
+    if result is None:
+        return False
+    shown_anyway = st.session_state.get(f"{result_key(index, sha256)}_anyway", False)
+    return not result.unreliable or bool(shown_anyway)
+
+
+shown = any(output_shown(i, r[1], r[3]) for i, r in enumerate(results))
+compare_all = draw_controls() if shown else False
 few = len(results) <= FULL_RESULTS_UP_TO
 table_slot = st.container() if len(results) > 1 else None  # the batch table, above the scans
 
 rows = []
 reports = {}  # scan name (made unique) -> builder of its PDF
 for index, (name, sha256, data, result, error) in enumerate(results):
-    key = f"predict_{index}_{sha256[:12]}"
+    key = result_key(index, sha256)
     title = f"{name} · {decision_text(result, error)}"
     container = st.container(border=True) if few else st.expander(plain(title))
     with container:
@@ -476,6 +491,7 @@ if table_slot is not None:
             column_order=[column for column in table.columns if column != "caveat"],
             column_config={
                 "file": st.column_config.TextColumn(width="medium"),
+                "class": st.column_config.TextColumn(width="medium"),
                 "decision": st.column_config.TextColumn(width="medium"),
                 "reason": st.column_config.TextColumn(
                     width="large", help="Why no class is named; hover a cell to read it whole."

@@ -141,8 +141,10 @@ def test_an_image_unlike_any_scan_gets_no_class_until_asked(tmp_path):
     assert headline(app).startswith("Needs expert review")
     assert any("does not look like the brain MRI slices" in w.value for w in app.warning)
     assert not app.get("plotly_chart")  # the raw output stays hidden
+    assert not [r for r in app.radio if r.label == "Heatmap explains"]  # no heatmap to steer
     toggle = next(t for t in app.toggle if t.label == "Show the model's output anyway")
     app = toggle.set_value(True).run()
     assert_no_exception(app)
     assert app.get("plotly_chart")  # shown on request, with the warning kept beside it
+    assert [r for r in app.radio if r.label == "Heatmap explains"]
     assert any("does not look like the brain MRI slices" in w.value for w in app.warning)
