@@ -62,19 +62,15 @@ def _load_quietly(weights_path: str) -> None:
 
 
 @st.cache_resource(show_spinner=False)
-def preload_main_model() -> threading.Thread | None:
-    """Starts loading the main model in a thread, once per server process.
+def preload(weights_path: str) -> threading.Thread:
+    """Starts loading a model in a thread, once per model and server process.
 
-    The first page draws while TensorFlow loads, so a user's first scan does not
-    wait for the whole load. A page that needs the model meanwhile waits for
-    this load (Streamlit computes a cached resource once) instead of starting
-    another.
+    The page draws first, then TensorFlow and the model load while the user
+    picks a scan. A page that needs the model meanwhile waits for this load
+    (Streamlit computes a cached resource once) instead of starting another.
     """
-    models = registered_models()
-    if not models:
-        return None
     thread = threading.Thread(
-        target=_load_quietly, args=(str(models[0].weights),), name="preload-model", daemon=True
+        target=_load_quietly, args=(weights_path,), name="preload-model", daemon=True
     )
     thread.start()
     return thread

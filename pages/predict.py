@@ -29,7 +29,7 @@ from pages.common import (
     analyse_upload,
     load_classifier,
     plain,
-    preload_main_model,
+    preload,
     read_report,
     registered_models,
     selected_classifier,
@@ -110,7 +110,8 @@ if not items:
         "Upload a JPEG, PNG, BMP, TIFF, WebP, GIF or DICOM file of one axial, coronal or "
         "sagittal slice, or click a sample above."
     )
-    preload_main_model()  # the page is drawn: TensorFlow loads while the user picks a scan
+    if entry := selected_entry():  # the page is drawn: the model loads while the user picks
+        preload(str(entry.weights))
     st.stop()
 
 with status:  # the loader's spinner replaces the last run's page in this slot
