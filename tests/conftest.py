@@ -79,6 +79,16 @@ def write_scan(array: np.ndarray, path: Path, mode: str) -> None:
     image.save(path, format="PNG")
 
 
+def altered_copy(dataset: Path, destination: Path) -> Path:
+    """A copy of a Kaggle-layout dataset with one Training image left out (another sha256)."""
+    for file in dataset.rglob("*.png"):
+        target = destination / file.relative_to(dataset)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(file.read_bytes())
+    (destination / "Training" / "glioma" / "g1.png").unlink()
+    return destination
+
+
 @pytest.fixture(scope="session")
 def tiny_dataset(tmp_path_factory) -> Path:
     """Kaggle-layout folder: 8 Training and 3 Testing images per class.

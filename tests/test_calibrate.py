@@ -7,7 +7,7 @@ import pytest
 from model import calibrate, calibration, cards, evaluate
 from model.splits import load_split, split_from_card
 from model.temperature import apply_temperature
-from tests.conftest import copy_model_files
+from tests.conftest import altered_copy, copy_model_files
 
 
 @pytest.fixture
@@ -73,12 +73,7 @@ def test_command_explains_a_missing_card(tmp_path, capsys):
 
 
 def test_command_refuses_another_dataset(trained, tiny_dataset, tmp_path, capsys):
-    other = tmp_path / "other"
-    for file in tiny_dataset.rglob("*.png"):
-        target = other / file.relative_to(tiny_dataset)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(file.read_bytes())
-    (other / "Training" / "glioma" / "g1.png").unlink()
+    other = altered_copy(tiny_dataset, tmp_path / "other")
     with pytest.raises(SystemExit):
         calibrate.main(["--weights", str(trained), "--data", str(other)])
     assert "not the dataset this model was trained on" in capsys.readouterr().err

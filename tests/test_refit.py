@@ -5,7 +5,7 @@ import logging
 import pytest
 
 from model import cards, evaluate, gate, refit
-from tests.conftest import copy_model_files, external_folder
+from tests.conftest import altered_copy, copy_model_files, external_folder
 
 
 @pytest.fixture
@@ -72,11 +72,6 @@ def test_a_split_whose_folder_is_gone_is_named_in_a_warning(
 
 
 def test_another_dataset_is_refused(weights, tiny_dataset, tmp_path):
-    other = tmp_path / "other"
-    for file in tiny_dataset.rglob("*.png"):
-        target = other / file.relative_to(tiny_dataset)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(file.read_bytes())
-    (other / "Training" / "glioma" / "g1.png").unlink()
+    other = altered_copy(tiny_dataset, tmp_path / "other")
     with pytest.raises(ValueError, match="not the dataset this model was trained on"):
         refit.training_data(cards.read_card(weights), other)
