@@ -3,7 +3,7 @@
 import streamlit as st
 
 from model.caveats import sidebar_line
-from model.config import EXPLANATION_METHODS, SHORT_INTENDED_USE
+from model.config import APP_STYLESHEET, EXPLANATION_METHODS, SHORT_INTENDED_USE
 from model.overlay import COLORMAPS
 from pages.common import (
     SIDEBAR_COLORMAP,
@@ -26,6 +26,7 @@ pages = [
 # The sidebar draws its own links: Streamlit's automatic list would show the
 # modules of pages/ by file name while the app starts.
 navigation = st.navigation(pages, position="hidden")
+st.html(APP_STYLESHEET)  # shows why the browser refused a file (see the file)
 
 with st.sidebar:
     for page in pages:

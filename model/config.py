@@ -50,6 +50,8 @@ SHORT_INTENDED_USE = "For education and research only. Not a medical device."
 
 # One sample scan per class, for the app's "try a sample" buttons and the checks.
 SAMPLES_DIR = PROJECT_ROOT / "assets" / "samples"
+# The app's few style rules (the browser's reason for refusing a file, made visible).
+APP_STYLESHEET = PROJECT_ROOT / "assets" / "app.css"
 WEIGHTS_ENV_VAR = "BRAIN_MRI_WEIGHTS"
 CACHE_ENV_VAR = "BRAIN_MRI_CACHE"
 DEFAULT_CACHE_DIR = PROJECT_ROOT / ".cache"

@@ -22,7 +22,7 @@ from PIL import Image
 
 from model import config
 from model.decision import EXPERT_REVIEW
-from model.inputs import MAX_UPLOAD_MEGABYTES
+from model.inputs import BROWSER_UPLOAD_MEGABYTES, MAX_UPLOAD_MEGABYTES
 from model.registry import discover
 from tests.browser_helpers import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DRAWN_JS
 from tests.conftest import PROJECT_ROOT, SAMPLES_DIR
@@ -482,6 +482,27 @@ def test_an_over_size_file_gets_a_message_with_its_size(server, browser, tmp_pat
     assert page.locator("[data-testid=stMain] [data-testid=stImage]").count() == 0
     assert_no_traceback(page)
     save_screenshot(page, "predict-over-size")
+    page.close()
+
+
+def test_a_file_the_browser_refuses_shows_why_on_its_chip(server, browser, tmp_path):
+    """Over the browser's limit the app never sees the file: the chip itself says why."""
+    huge = tmp_path / "enormous.png"
+    huge.write_bytes(b"\x00" * ((BROWSER_UPLOAD_MEGABYTES + 1) * 1000 * 1000))
+    page = open_page(browser, server)
+    page.locator("input[type=file]").set_input_files(str(huge))
+    chip = page.locator("[data-testid=stFileChip]").filter(has_text="enormous.png")
+    reason = chip.get_by_text(f"must be {BROWSER_UPLOAD_MEGABYTES:.1f}MB or smaller")
+    reason.wait_for(timeout=60_000)
+    assert chip.get_by_text(f"{BROWSER_UPLOAD_MEGABYTES + 1:.1f}MB", exact=True).is_visible()
+    box = reason.bounding_box()  # drawn for everyone, not only for screen readers
+    assert box is not None and box["width"] > 100 and box["height"] > 5, box
+    for width in ("laptop", "phone"):
+        if width == "phone":
+            to_phone_width(page)
+        assert_no_sideways_scroll(page)
+        save_screenshot(page, "predict-refused" + (PHONE_SUFFIX if width == "phone" else ""))
+    assert_no_traceback(page)
     page.close()
 
 
