@@ -25,4 +25,9 @@ USER user
 EXPOSE 7860
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s \
   CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:7860/_stcore/health')"
-CMD ["streamlit", "run", "app.py", "--server.port=7860", "--server.address=0.0.0.0", "--server.headless=true"]
+# Spaces shows the app inside an iframe on huggingface.co, where browsers withhold
+# Streamlit's XSRF cookie, so every upload would fail with "403" (streamlit#9397,
+# huggingface_hub#1496). The container turns the check off; .streamlit/config.toml
+# keeps it on for local runs and Community Cloud.
+CMD ["streamlit", "run", "app.py", "--server.port=7860", "--server.address=0.0.0.0", \
+     "--server.headless=true", "--server.enableXsrfProtection=false"]
