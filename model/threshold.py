@@ -3,7 +3,9 @@
 Chosen on the validation split (never on a test or external set), on the
 temperature-scaled probabilities the app shows (``model.calibrate``): the
 smallest top-1 probability at which the validation images answered reach the
-target accuracy. When no threshold reaches it, the lowest threshold whose
+target accuracy while at least half of them are answered (a threshold that
+reaches 99 % on a few dozen images measures nothing and would turn nearly every
+scan away). When no threshold reaches it, the lowest threshold whose
 accuracy is within one point of the best accuracy that still answers at least
 half of the images (a higher threshold would turn scans away for a difference
 that 500 validation images cannot measure), and the card says what it reaches.
@@ -88,7 +90,7 @@ def choose_threshold(
         )
         if accuracy is not None
     ]
-    reaching = [option for option in options if option[1] >= target]
+    reaching = [option for option in options if option[1] >= target and option[2] >= MIN_COVERAGE]
     if reaching:
         chosen = min(reaching)
     else:

@@ -84,3 +84,14 @@ def test_unreachable_target_takes_the_lowest_threshold_within_a_point_of_the_bes
     # answering everything (0.25) reaches 80.5 %, within one point, so it is chosen.
     assert choice["threshold"] == pytest.approx(0.25)
     assert choice["coverage"] == 1.0
+
+
+def test_a_target_reached_only_on_a_few_images_does_not_turn_the_rest_away():
+    # 100 % right above 0.95 on 5 of 100 images, 85 % right below: reaching 99 % would
+    # answer 5 %, so the threshold falls back to the best accuracy answering half.
+    confidences = np.concatenate([np.full(5, 0.97), np.linspace(0.4, 0.9, 95)])
+    correct = np.concatenate([np.ones(5, bool), np.arange(95) % 7 != 0])
+    probabilities, labels = synthetic(confidences, correct)
+    choice = choose_threshold(probabilities, labels, target=0.99)
+    assert choice["coverage"] >= 0.5
+    assert choice["accuracy"] < 0.99
