@@ -33,11 +33,8 @@ APP_TIMEOUT = 180  # seconds a page may take on a busy machine with cold models
 # here, visibly, instead of swapping the sample for one the model gets right.
 # The tests that use it are strict xfails: a better model makes them fail
 # until its entry is removed.
-KNOWN_MISSES = {
-    ("baseline", "notumor"): "the two-source baseline B5 (87.9 % leak-free) calls this normal "
-    "scan a glioma, unsure (49 %, below its threshold, so the app asks for expert review); "
-    "issue 14's baseline targets are still open",
-}
+KNOWN_MISSES: dict[tuple[str, str], str] = {}
+
 # Samples a shipped model classifies right but whose out-of-distribution gate
 # flags them, so the app names no class (same rule: recorded, not swapped).
 KNOWN_GATE_FLAGS = {
