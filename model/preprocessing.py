@@ -46,7 +46,10 @@ GREY_HIGH_PERCENTILE = 99.9
 
 
 def finite_values(values: np.ndarray) -> np.ndarray:
-    """Replaces NaN and infinite values (skull-stripped background) with the lowest finite one.
+    """Replaces NaN and infinite values (skull-stripped background) with "no signal".
+
+    No signal is 0, where the scan has no negative values (the background of the
+    same scan saved without NaN), else the lowest finite value (CT units, z-scores).
 
     Args:
         values: float64 (height, width).
@@ -54,7 +57,7 @@ def finite_values(values: np.ndarray) -> np.ndarray:
     finite = np.isfinite(values)
     if finite.all():
         return values
-    fill = float(values[finite].min()) if finite.any() else 0.0
+    fill = min(0.0, float(values[finite].min())) if finite.any() else 0.0
     return np.where(finite, values, fill)
 
 

@@ -133,10 +133,10 @@ def scan_with(background: float) -> np.ndarray:
 
 
 def is_the_scan_with_a_black_background(rgb: np.ndarray) -> bool:
-    """Non-finite pixels become the darkest level; the rest spans 0-255 by its own range."""
+    """Non-finite pixels become no signal (0, the scan has no negative values), black;
+    the rest is stretched from 0, as the same scan saved without NaN would be."""
     finite = SCAN_ARRAY != SCAN_ARRAY.min()
-    low, high = SCAN_ARRAY[finite].min(), SCAN_ARRAY.max()
-    expected = np.where(finite, (SCAN_ARRAY - low) * (255 / (high - low)), 0)
+    expected = np.where(finite, SCAN_ARRAY * (255 / SCAN_ARRAY.max()), 0)
     return np.abs(rgb - expected[..., None]).max() <= 0.5
 
 

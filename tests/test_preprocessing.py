@@ -4,6 +4,7 @@ from PIL import Image
 
 from model.preprocessing import (
     crop_to_head,
+    finite_values,
     head_box,
     model_frame,
     model_input_and_head_box,
@@ -134,3 +135,17 @@ def test_the_model_input_comes_with_the_head_square_it_was_cropped_to(view):
 def test_an_unknown_view_is_refused_with_the_choices():
     with pytest.raises(ValueError, match="full, head"):
         to_model_input(Image.new("RGB", (40, 40)), 32, view="zoomed")
+
+
+@pytest.mark.parametrize(
+    ("values", "expected_fill"),
+    [
+        ([0.2, 0.9, np.nan], 0.0),  # non-negative scan: the background is no signal, 0
+        ([-3.0, 1.5, np.nan], -3.0),  # negative values (z-scores, CT): the lowest one
+        ([0.2, np.inf, -np.inf], 0.0),
+    ],
+)
+def test_non_finite_background_becomes_no_signal(values, expected_fill):
+    filled = finite_values(np.array([values], dtype=np.float64))
+    assert np.isfinite(filled).all()
+    assert filled[0, -1] == expected_fill
