@@ -37,11 +37,7 @@ KNOWN_MISSES: dict[tuple[str, str], str] = {}
 
 # Samples a shipped model classifies right but whose out-of-distribution gate
 # flags them, so the app names no class (same rule: recorded, not swapped).
-KNOWN_GATE_FLAGS = {
-    ("resnet50", "notumor"): "R4's gate (conv4_block6_out at 160 px, threshold 5.46) scores "
-    "this normal scan 6.4, among the 1.9 % of leak-free scans it flags; the model's own "
-    "answer, behind 'Show the model's output anyway', is right",
-}
+KNOWN_GATE_FLAGS: dict[tuple[str, str], str] = {}
 
 
 def synthetic_scan(class_index: int, variant: int, size: int = 48) -> np.ndarray:
